@@ -1,0 +1,17 @@
+"""mockserver: scripted streaming LLM API responses for offline, deterministic tests."""
+
+from .errors import MockServerError, ScenarioError, ScenarioErrors, ScenarioNotFound
+from .runner import MockServer
+from .scenario import Scenario, load_scenarios
+from .server import create_app
+
+__all__ = [
+    "MockServer",
+    "MockServerError",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioErrors",
+    "ScenarioNotFound",
+    "create_app",
+    "load_scenarios",
+]

@@ -1,0 +1,188 @@
+"""The `mockserver` command (SPEC §2). Thin: parse flags, call the library."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from importlib.metadata import version
+from pathlib import Path
+
+from aiohttp import web
+
+from .errors import MockServerError, ScenarioErrors
+from .render import APIS, ApiRequest, BadRequest, plan_response
+from .runner import start_site
+from .scenario import load_scenarios, scenario_files
+from .scenario.fields import suggest
+from .server.app import STATE, create_app
+from .show import describe_match, describe_responses, format_plan
+
+
+def _env(flag: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"MOCKSERVER_{flag.upper().replace('-', '_')}", default)
+
+
+def _default_paths(paths: Sequence[str]) -> list[str]:
+    if paths:
+        return list(paths)
+    return ["scenarios"] if Path("scenarios").is_dir() else []
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver",
+        description="Play scripted streaming LLM API responses (OpenAI, Anthropic, SSE).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('mockserver')}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve scenarios over HTTP")
+    serve.add_argument("paths", nargs="*", metavar="PATH",
+                       help="scenario files and folders (default: ./scenarios if it exists)")
+    serve.add_argument("--host", default=_env("host", "127.0.0.1"), help="default 127.0.0.1 [MOCKSERVER_HOST]")
+    serve.add_argument("--port", type=int, default=int(_env("port", "8080") or 8080),
+                       help="default 8080; 0 picks a free port [MOCKSERVER_PORT]")
+    serve.add_argument("--time-scale", type=float, default=float(_env("time_scale", "1") or 1),
+                       help="multiply every delay; 0 plays instantly [MOCKSERVER_TIME_SCALE]")
+    seed = _env("seed")
+    serve.add_argument("--seed", type=int, default=int(seed) if seed else None,
+                       help="seed for scenarios without their own [MOCKSERVER_SEED]")
+    serve.add_argument("--default", default=_env("default"),
+                       help="scenario for requests no rule matches [MOCKSERVER_DEFAULT]")
+
+    validate = commands.add_parser("validate", help="check scenario files")
+    validate.add_argument("paths", nargs="*", metavar="PATH")
+
+    listing = commands.add_parser("list", help="one row per scenario")
+    listing.add_argument("paths", nargs="*", metavar="PATH")
+
+    show = commands.add_parser("show", help="print the exact bytes and schedule of a scenario")
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("paths", nargs="*", metavar="PATH")
+    show.add_argument("--api", default="chat", choices=sorted(APIS))
+    show.add_argument("--response", type=int, default=None, metavar="N",
+                      help="only response N (1-based; default: every response)")
+    show.add_argument("--no-stream", action="store_true", help="as a request without stream=true")
+    show.add_argument("--model", default="gpt-4o-mini", help="the request's model")
+    show.add_argument("--message", default="Hello!", help="the request's last user message")
+    show.add_argument("--seed", type=int, default=None)
+    show.add_argument("--raw", action="store_true", help="write only the body bytes, exactly")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "validate":
+            return _validate(args.paths)
+        if args.command == "list":
+            return _list(_default_paths(args.paths))
+        return _show(args)
+    except ScenarioErrors as exc:
+        for error in exc.errors:
+            print(error.format(), file=sys.stderr)
+        return 1
+    except MockServerError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 1
+
+
+def _validate(paths: Sequence[str]) -> int:
+    paths = _default_paths(paths)
+    files = scenario_files(paths)
+    scenarios = load_scenarios(paths)
+    print(f"{len(scenarios)} scenarios in {len(files)} files OK")
+    return 0
+
+
+def _list(paths: Sequence[str]) -> int:
+    scenarios = load_scenarios(paths)
+    rows = [("NAME", "MATCH", "RESPONSES")]
+    rows += [(s.name, describe_match(s), describe_responses(s)) for s in scenarios]
+    width = [max(len(row[i]) for row in rows) for i in range(2)]
+    for name, rule, responses in rows:
+        print(f"{name:<{width[0]}}  {rule:<{width[1]}}  {responses}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    scenarios = {s.name: s for s in load_scenarios(_default_paths(args.paths))}
+    scenario = scenarios.get(args.name)
+    if scenario is None:
+        raise MockServerError(
+            f"no scenario named {args.name!r}{suggest(args.name, scenarios)}; "
+            f"loaded: {', '.join(scenarios) or 'none'}"
+        )
+    api = APIS[args.api]
+    body = {
+        "model": args.model,
+        "messages": [{"role": "user", "content": args.message}],
+        "stream": not args.no_stream,
+    }
+    try:
+        request = api.parse(body, ApiRequest(api.name, json=body, path="/v1/chat/completions"))
+    except BadRequest as exc:  # pragma: no cover - our own sample request
+        raise MockServerError(exc.message) from None
+    numbers = range(len(scenario.responses))
+    if args.response is not None:
+        if not 1 <= args.response <= len(scenario.responses):
+            raise MockServerError(f"{scenario.name} has {len(scenario.responses)} responses")
+        numbers = range(args.response - 1, args.response)
+    out = sys.stdout
+    for number in numbers:
+        plan = plan_response(
+            api, scenario.response_for(number), request,
+            scenario=scenario.name, number=number,
+            seed=scenario.seed if scenario.seed is not None else args.seed,
+        )
+        if args.raw:
+            out.flush()
+            sys.stdout.buffer.write(b"".join(w.data for w in plan.writes))
+            sys.stdout.buffer.flush()
+            continue
+        title = f"{scenario.name} · response {number + 1} of {len(scenario.responses)} · {api.name}"
+        out.write(format_plan(plan, title))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    paths = _default_paths(args.paths)
+    app = create_app(paths, time_scale=args.time_scale, seed=args.seed, default=args.default)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s  %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("aiohttp").setLevel(logging.WARNING)
+    return asyncio.run(_serve_forever(app, args.host, args.port, paths))
+
+
+async def _serve_forever(app: web.Application, host: str, port: int, paths: Sequence[str]) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        runner, bound = await start_site(app, host, port)
+    except OSError as exc:
+        print(f"mockserver: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    count = len(app[STATE].registry)
+    source = ", ".join(paths) if paths else "no files (auto-responder only)"
+    url = f"http://{host}:{bound}"
+    print(
+        f"mockserver {version('mockserver')} serving {count} scenario{'s' if count != 1 else ''} "
+        f"from {source} on {url}  (OPENAI_BASE_URL={url}/v1)",
+        flush=True,
+    )
+    await stop.wait()
+    await runner.cleanup()
+    print("mockserver stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""Pure rendering: (scenario response, request) → the exact bytes and their schedule.
+
+No I/O and no clock here, so `mockserver show` and the server agree byte for byte.
+"""
+
+from .api import Api
+from .chat import ChatApi
+from .plan import Plan, Write
+from .request import ApiRequest, BadRequest
+from .respond import plan_response
+
+APIS: dict[str, Api] = {"chat": ChatApi()}
+
+__all__ = ["APIS", "Api", "ApiRequest", "BadRequest", "Plan", "Write", "plan_response"]

@@ -1,0 +1,391 @@
+"""A response's steps resolved for one request: API-neutral items, each with its
+time offset, plus what they add up to.
+
+This is where templates are filled, text is cut into deltas, fake content is
+made and the schedule is laid out; every API renderer then only spells these
+items in its own wire format. Pure: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import string
+from dataclasses import dataclass, field, replace
+from typing import Literal, Union
+
+from ..scenario import model as m
+from ..scenario.template import TemplateValues, render_json
+from . import errors
+from .fake import fake_arguments, fake_text
+from .request import ApiRequest
+from .split import cut
+
+# --- items -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    channel: m.Channel
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStart:
+    index: int
+    id: str
+    name: str
+    legacy: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ToolArgs:
+    index: int
+    text: str
+    legacy: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FinishItem:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageItem:
+    input: int
+    output: int
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorItem:
+    error: errors.ApiError
+
+
+@dataclass(frozen=True, slots=True)
+class EventItem:
+    data: str | None
+    event: str | None
+    id: str | None
+    retry: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommentItem:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoneItem:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StopItem:
+    how: Literal["end", "disconnect", "reset", "stall"]
+    hold: float | None
+
+
+Item = Union[
+    Delta, ToolStart, ToolArgs, FinishItem, UsageItem, ErrorItem, EventItem, CommentItem,
+    RawItem, DoneItem, StopItem,
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    at: float  # seconds after the response headers
+    item: Item
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    index: int
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Ids and timestamps, derived from the seed and the request number."""
+
+    token: str  # 24 letters and digits, the body of every generated id
+    created: int
+    request_id: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the items add up to: the body of a non-streamed response."""
+
+    text: str = ""
+    reasoning: str = ""
+    refusal: str = ""
+    tool_calls: tuple[ToolResult, ...] = ()
+    function_call: ToolResult | None = None
+    finish: str | None = None  # as scripted; None when the script has no finish step
+    usage: UsageItem = UsageItem(0, 0)
+    usage_given: bool = False
+    error: errors.ApiError | None = None
+    stop: StopItem | None = None
+
+    @property
+    def finish_reason(self) -> str:
+        """The scripted finish, else what a model would have said."""
+        if self.finish is not None:
+            return self.finish
+        if self.function_call is not None:
+            return "function_call"
+        return "tool_calls" if self.tool_calls else "stop"
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    beats: tuple[Beat, ...]
+    end_at: float  # when the stream's closing events are due
+    reply: Reply
+    identity: Identity
+    model: str
+
+
+# --- building ----------------------------------------------------------------
+
+_ALPHABET = string.ascii_letters + string.digits
+_WORDS = re.compile(r"\S+")
+
+
+def seed_base(seed: int | None, scenario: str, number: int) -> str:
+    return f"{seed if seed is not None else 0}/{scenario}/{number}"
+
+
+def identity(base: str) -> Identity:
+    rng = random.Random(base + "/ids")
+    return Identity(
+        token="".join(rng.choices(_ALPHABET, k=24)),
+        created=1_700_000_000 + rng.randrange(60_000_000),
+        request_id="req_" + "".join(rng.choices("0123456789abcdef", k=32)),
+        fingerprint="fp_" + "".join(rng.choices("0123456789abcdef", k=10)),
+    )
+
+
+class _Clock:
+    """Lays out the schedule: first piece at `first`, later ones `interval`
+    (± jitter) after the one before, a step's `delay` replacing the gap before
+    it, and `wait` adding a pause."""
+
+    def __init__(self, timing: m.Timing, rng: random.Random) -> None:
+        self.timing = timing
+        self.rng = rng
+        self.now = 0.0
+        self.pending = 0.0
+        self.started = False
+
+    def next(self, delay: float | None) -> float:
+        if delay is not None:
+            gap = delay
+        elif not self.started:
+            gap = self.timing.first
+        else:
+            jitter = self.timing.jitter
+            gap = self.timing.interval + (self.rng.uniform(-jitter, jitter) if jitter else 0.0)
+            gap = max(0.0, gap)
+        self.started = True
+        self.now += self.pending + gap
+        self.pending = 0.0
+        return self.now
+
+    def wait(self, seconds: float) -> None:
+        self.pending += seconds
+
+    def end(self) -> float:
+        return self.now + self.pending
+
+
+def build(
+    response: m.Response,
+    request: ApiRequest,
+    values: TemplateValues,
+    base: str,
+) -> Script:
+    """Resolve `response`'s steps for `request`. `base` seeds everything random."""
+    ident = identity(base)
+    clock = _Clock(response.timing, random.Random(base + "/timing"))
+    builder = _Builder(response, request, values, base, ident, clock)
+    for number, step in enumerate(response.stream):
+        builder.add(number, step)
+    return builder.finish()
+
+
+@dataclass
+class _Accumulated:
+    channels: dict[str, list[str]] = field(
+        default_factory=lambda: {"text": [], "reasoning": [], "refusal": []}
+    )
+    tools: dict[int, list[str]] = field(default_factory=dict)  # index → [id, name, args...]
+    function: list[str] | None = None
+    finish: str | None = None
+    usage: tuple[int | None, int | None] | None = None
+    error: errors.ApiError | None = None
+    stop: StopItem | None = None
+
+
+class _Builder:
+    def __init__(
+        self,
+        response: m.Response,
+        request: ApiRequest,
+        values: TemplateValues,
+        base: str,
+        ident: Identity,
+        clock: _Clock,
+    ) -> None:
+        self.response = response
+        self.request = request
+        self.values = values
+        self.base = base
+        self.ident = ident
+        self.clock = clock
+        self.beats: list[Beat] = []
+        self.acc = _Accumulated()
+
+    def beat(self, item: Item, delay: float | None) -> None:
+        self.beats.append(Beat(self.clock.next(delay), item))
+
+    def add(self, number: int, step: m.Step) -> None:
+        if isinstance(step, m.Content):
+            self.content(step.channel, step.text.render(self.values), step.split, step.delay)
+        elif isinstance(step, m.Fake):
+            text = fake_text(step.kind, step.count, f"{self.base}/fake/{number}")
+            self.content("text", text, step.split, step.delay)
+        elif isinstance(step, m.ToolCall):
+            self.tool_call(number, step)
+        elif isinstance(step, m.Finish):
+            self.acc.finish = step.reason
+            self.beat(FinishItem(step.reason), step.delay)
+        elif isinstance(step, m.Usage):
+            self.acc.usage = (step.input, step.output)
+            self.beat(UsageItem(-1, -1), step.delay)  # counted once the reply is known
+        elif isinstance(step, m.StreamError):
+            status = errors.status_for(step.error, None)
+            error = errors.resolve(step.error, status, self.values)
+            self.acc.error = self.acc.error or error
+            self.beat(ErrorItem(error), step.delay)
+        elif isinstance(step, m.Event):
+            self.beat(self.event(step), step.delay)
+        elif isinstance(step, m.Comment):
+            self.beat(CommentItem(step.text), step.delay)
+        elif isinstance(step, m.Raw):
+            self.beat(RawItem(step.text.render(self.values)), step.delay)
+        elif isinstance(step, m.Wait):
+            self.clock.wait(step.duration)
+        elif isinstance(step, m.Done):
+            self.beat(DoneItem(), step.delay)
+        elif isinstance(step, m.Stop):
+            self.acc.stop = StopItem(step.how, step.hold)
+            self.beat(self.acc.stop, step.delay)
+
+    def content(self, channel: m.Channel, text: str, split: m.Split | None, delay: float | None) -> None:
+        self.acc.channels[channel].append(text)
+        for i, piece in enumerate(cut(text, split or self.response.split)):
+            self.beat(Delta(channel, piece), delay if i == 0 else None)
+
+    def tool_call(self, number: int, step: m.ToolCall) -> None:
+        arguments = self.arguments(number, step)
+        if step.legacy:
+            if step.name is not None or self.acc.function is None:
+                name = step.name.render(self.values) if step.name is not None else ""
+                self.acc.function = ["", name]
+                start: Item | None = ToolStart(0, "", name, legacy=True)
+            else:
+                start = None
+            parts = self.acc.function
+        else:
+            index = step.index if step.index is not None else 0
+            if step.name is not None:
+                call_id = step.id or f"call_{self._token(index)}"
+                name = step.name.render(self.values)
+                self.acc.tools[index] = [call_id, name]
+                start = ToolStart(index, call_id, name, legacy=False)
+            else:
+                start = None
+            parts = self.acc.tools[index]
+        parts.append(arguments)
+        pieces = cut(arguments, step.split)
+        index = step.index if step.index is not None else 0
+        first_at = self.clock.next(step.delay)
+        if start is not None:
+            self.beats.append(Beat(first_at, start))
+        for i, piece in enumerate(pieces):
+            if piece or start is None:
+                at = first_at if i == 0 else self.clock.next(None)
+                self.beats.append(Beat(at, ToolArgs(index, piece, step.legacy)))
+
+    def _token(self, index: int) -> str:
+        rng = random.Random(f"{self.base}/tool/{index}")
+        return "".join(rng.choices(_ALPHABET, k=24))
+
+    def arguments(self, number: int, step: m.ToolCall) -> str:
+        args = step.arguments
+        if isinstance(args, m.FakeArguments):
+            name = step.name.render(self.values) if step.name is not None else ""
+            tool = self.request.tool(name)
+            made = fake_arguments(tool.parameters if tool else None, f"{self.base}/args/{number}")
+            return json.dumps(made, ensure_ascii=False, separators=(",", ":"))
+        if isinstance(args, dict):
+            return json.dumps(render_json(args, self.values), ensure_ascii=False, separators=(",", ":"))
+        return args.render(self.values)
+
+    def event(self, step: m.Event) -> EventItem:
+        data: str | None
+        if step.data is None:
+            data = None
+        elif isinstance(step.data, m.Template):
+            data = step.data.render(self.values)
+        else:
+            data = json.dumps(render_json(step.data, self.values), ensure_ascii=True, separators=(",", ":"))
+        return EventItem(data, step.event, step.id, step.retry)
+
+    def finish(self) -> Script:
+        acc = self.acc
+        text = "".join(acc.channels["text"])
+        reasoning = "".join(acc.channels["reasoning"])
+        refusal = "".join(acc.channels["refusal"])
+        tool_calls = tuple(
+            ToolResult(index, parts[0], parts[1], "".join(parts[2:]))
+            for index, parts in sorted(acc.tools.items())
+        )
+        function = (
+            ToolResult(0, "", acc.function[1], "".join(acc.function[2:])) if acc.function else None
+        )
+        output_words = sum(
+            len(_WORDS.findall(s)) for s in (text, reasoning, refusal)
+        ) + sum(max(1, len(t.arguments) // 4) for t in tool_calls)
+        given_in, given_out = acc.usage if acc.usage is not None else (None, None)
+        usage = UsageItem(
+            given_in if given_in is not None else self.request.input_words,
+            given_out if given_out is not None else output_words,
+        )
+        beats = tuple(
+            replace(b, item=usage) if isinstance(b.item, UsageItem) else b for b in self.beats
+        )
+        model = self.response.model.render(self.values) if self.response.model else self.request.model
+        reply = Reply(
+            text=text,
+            reasoning=reasoning,
+            refusal=refusal,
+            tool_calls=tool_calls,
+            function_call=function,
+            finish=acc.finish,
+            usage=usage,
+            usage_given=acc.usage is not None,
+            error=acc.error,
+            stop=acc.stop,
+        )
+        return Script(beats, self.clock.end(), reply, self.ident, model)

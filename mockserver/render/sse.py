@@ -1,0 +1,49 @@
+"""Server-Sent-Events framing (the WHATWG event-stream format).
+
+Rules we keep (wire-formats.md §7): one compact JSON object per `data:` line,
+non-ASCII escaped, a blank line after every event, no BOM.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the SSE line ends, and only those
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON with non-ASCII escaped: no client's line splitter can break it."""
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+
+
+def event(
+    data: str | None,
+    *,
+    name: str | None = None,
+    id: str | None = None,
+    retry: int | None = None,
+    line_ending: str = "\n",
+) -> bytes:
+    """One event. Multi-line data becomes several `data:` lines, as the spec joins them."""
+    lines = []
+    if name is not None:
+        lines.append(f"event: {name}")
+    if id is not None:
+        lines.append(f"id: {id}")
+    if retry is not None:
+        lines.append(f"retry: {retry}")
+    if data is not None:
+        lines.extend(f"data: {line}" for line in _LINE_BREAK.split(data))
+    return (line_ending.join(lines) + line_ending + line_ending).encode("utf-8")
+
+
+def data(payload: Any, line_ending: str = "\n") -> bytes:
+    """`data: {json}` and the blank line: the common case, kept short."""
+    return f"data: {to_json(payload)}{line_ending}{line_ending}".encode("ascii")
+
+
+def comment(text: str, line_ending: str = "\n") -> bytes:
+    return f": {text}{line_ending}{line_ending}".encode("utf-8")

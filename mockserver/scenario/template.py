@@ -1,0 +1,110 @@
+"""`{{ request.* }}` placeholders in scenario strings, compiled once at load time."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .fields import suggest
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+VARIABLES = ("request.model", "request.last_message", "request.headers.NAME")
+
+
+class TemplateValues(Protocol):
+    """What a placeholder can read: the request being answered."""
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def last_message(self) -> str: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    name: str  # "model", "last_message" or "headers"
+    key: str = ""  # the header name, lower case
+
+    def value(self, values: TemplateValues) -> str:
+        if self.name == "model":
+            return values.model
+        if self.name == "last_message":
+            return values.last_message
+        return values.headers.get(self.key, "")
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A string with placeholders, as literal parts and variables."""
+
+    parts: tuple[str | Var, ...]
+
+    @property
+    def constant(self) -> str | None:
+        """The text, when the template has no placeholders."""
+        if not self.parts:
+            return ""
+        if len(self.parts) == 1 and isinstance(self.parts[0], str):
+            return self.parts[0]
+        return None
+
+    def render(self, values: TemplateValues) -> str:
+        return "".join(p if isinstance(p, str) else p.value(values) for p in self.parts)
+
+
+def literal(text: str) -> Template:
+    return Template((text,) if text else ())
+
+
+def compile_template(text: str) -> Template:
+    """Compile `text`; raises ValueError naming a bad placeholder."""
+    parts: list[str | Var] = []
+    position = 0
+    for found in _PLACEHOLDER.finditer(text):
+        if found.start() > position:
+            parts.append(text[position : found.start()])
+        parts.append(_variable(found.group(1)))
+        position = found.end()
+    if position < len(text):
+        parts.append(text[position:])
+    return Template(tuple(parts))
+
+
+def _variable(expression: str) -> Var:
+    if expression in ("request.model", "request.last_message"):
+        return Var(expression.split(".", 1)[1])
+    if expression.startswith("request.headers.") and len(expression) > len("request.headers."):
+        return Var("headers", expression[len("request.headers.") :].lower())
+    choices = ("request.model", "request.last_message", "request.headers")
+    raise ValueError(
+        f"unknown placeholder {{{{ {expression} }}}}{suggest(expression, choices)}; "
+        f"known: {', '.join(VARIABLES)}"
+    )
+
+
+def compile_json(value: Any) -> Any:
+    """A JSON-like value whose strings become Templates where they have placeholders."""
+    if isinstance(value, str):
+        template = compile_template(value)
+        return value if template.constant is not None else template
+    if isinstance(value, dict):
+        return {key: compile_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [compile_json(item) for item in value]
+    return value
+
+
+def render_json(value: Any, values: TemplateValues) -> Any:
+    if isinstance(value, Template):
+        return value.render(values)
+    if isinstance(value, dict):
+        return {key: render_json(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [render_json(item, values) for item in value]
+    return value

@@ -1,0 +1,193 @@
+"""The aiohttp application: routes, and the flow of one API request
+(parse → choose scenario → plan → play → log)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import MockServerError, ScenarioNotFound
+from ..render import APIS, Api, ApiRequest, BadRequest, plan_response
+from ..render.auto import AUTO_NAME, auto_response
+from ..render.errors import ApiError
+from ..render.respond import plan_error
+from ..scenario import Scenario, load_scenarios
+from ..scenario.fields import suggest
+from .player import Outcome, play
+from .select import Counters, Registry
+
+log = logging.getLogger("mockserver.requests")
+
+# Where each API lives; every one is also served under /s/NAME/.
+ROUTES: dict[str, str] = {"/v1/chat/completions": "chat"}
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class Settings:
+    time_scale: float = 1.0
+    seed: int | None = None
+    default: str | None = None
+
+
+@dataclass
+class ServerState:
+    """Everything a running server knows; one per application."""
+
+    registry: Registry
+    settings: Settings
+    counters: Counters = field(default_factory=Counters)
+
+
+STATE = web.AppKey("mockserver_state", ServerState)
+
+
+def create_app(
+    scenarios: Iterable[str | os.PathLike[str] | Scenario] = (),
+    *,
+    time_scale: float = 1.0,
+    seed: int | None = None,
+    default: str | None = None,
+) -> web.Application:
+    """The mockserver aiohttp Application, serving `scenarios` (files, folders or
+    Scenario values). Raises ScenarioErrors on a bad scenario file."""
+    if isinstance(scenarios, (str, os.PathLike)):
+        scenarios = [scenarios]
+    given = list(scenarios)
+    loaded = [s for s in given if isinstance(s, Scenario)]
+    paths = [s for s in given if not isinstance(s, Scenario)]
+    loaded = load_scenarios(paths) + loaded if paths else loaded
+    if time_scale < 0:
+        raise MockServerError(f"time_scale must be 0 or more, got {time_scale}")
+    registry = Registry(loaded)
+    if default is not None and registry.get(default) is None:
+        raise ScenarioNotFound(default, registry.names())
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app[STATE] = ServerState(registry, Settings(time_scale, seed, default))
+    for path, api_name in ROUTES.items():
+        handler = _api_handler(APIS[api_name])
+        app.router.add_post(path, handler)
+        app.router.add_post("/s/{scenario}" + path, handler)
+    app.router.add_route("*", "/{tail:.*}", _unknown_route)
+    return app
+
+
+def _api_handler(api: Api) -> Any:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await _answer(request, api)
+
+    return handler
+
+
+async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
+    state = request.app[STATE]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    outcome = Outcome()
+    label = "-"
+    try:
+        prefix_name, path = _split_prefix(request.path)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        base = ApiRequest(api.name, method=request.method, path=path, headers=headers)
+        try:
+            body = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            return await _reject(request, api, base, outcome, 400, _INVALID_JSON, None, None)
+        try:
+            parsed = api.parse(body, replace(base, json=body))
+        except BadRequest as exc:
+            return await _reject(request, api, base, outcome, 400, exc.message, exc.param, exc.code)
+
+        named = prefix_name or headers.get("x-mock-scenario")
+        try:
+            scenario = state.registry.choose(parsed, named=named, default=state.settings.default)
+        except ScenarioNotFound as exc:
+            message = (
+                f"No scenario named '{exc.name}'{suggest(exc.name, exc.known)}. "
+                f"Loaded scenarios: {', '.join(exc.known) or 'none'}."
+            )
+            return await _reject(request, api, parsed, outcome, 404, message, None, "scenario_not_found")
+
+        if scenario is None:
+            name, response, seed = AUTO_NAME, auto_response(parsed), state.settings.seed
+        else:
+            name = scenario.name
+            seed = scenario.seed if scenario.seed is not None else state.settings.seed
+        number = state.counters.next(name)
+        if scenario is not None:
+            response = scenario.response_for(number)
+        label = f"{name}#{number + 1}"
+        plan = plan_response(api, response, parsed, scenario=name, number=number, seed=seed)
+        return await play(request, plan, state.settings.time_scale, outcome)
+    except asyncio.CancelledError:
+        outcome.left_early = True  # the client went away; aiohttp cancelled us
+        raise
+    finally:
+        _log(request, label, outcome, loop.time() - started)
+
+
+def _split_prefix(path: str) -> tuple[str | None, str]:
+    """`/s/NAME/v1/...` → ("NAME", "/v1/..."); any other path → (None, path)."""
+    if path.startswith("/s/"):
+        name, slash, rest = path[3:].partition("/")
+        if name and slash:
+            return name, "/" + rest
+    return None, path
+
+
+_INVALID_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+    "using your HTTP library correctly. The API expects a JSON payload, but what was sent "
+    "was not valid JSON.)"
+)
+
+
+async def _reject(
+    request: web.Request,
+    api: Api,
+    parsed: ApiRequest,
+    outcome: Outcome,
+    status: int,
+    message: str,
+    param: str | None,
+    code: str | None,
+) -> web.StreamResponse:
+    error = ApiError(status, message, "invalid_request_error", code, param)
+    plan = plan_error(api, error, parsed, f"error/{id(request)}")
+    return await play(request, plan, 0.0, outcome)
+
+
+async def _unknown_route(request: web.Request) -> web.StreamResponse:
+    _, path = _split_prefix(request.path)
+    if path in ROUTES:
+        status, message = 405, f"Method {request.method} is not allowed for {path}; use POST."
+    else:
+        status, message = 404, f"Unknown request URL: {request.method} {request.path}."
+    error = ApiError(status, message, "invalid_request_error", "unknown_url", None)
+    body = APIS["chat"].error_body(error)
+    return web.json_response(body, status=status)
+
+
+def _log(request: web.Request, label: str, outcome: Outcome, seconds: float) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    parts = [
+        request.method,
+        request.path,
+        label,
+        str(outcome.status or "-"),
+        f"{outcome.events_sent}/{outcome.events_total} events",
+        f"{seconds * 1000:.0f}ms",
+    ]
+    if outcome.left_early:
+        parts.append(f"client left after event {outcome.events_sent}")
+    elif outcome.ending != "close":
+        parts.append(outcome.ending)
+    log.info("  ".join(parts))

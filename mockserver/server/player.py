@@ -1,0 +1,139 @@
+"""The player: the one place that sleeps and writes.
+
+It sends a Plan over the wire on schedule. Deadlines are kept against the loop
+clock from the moment the headers are sent, so a long stream does not drift.
+When the client leaves, aiohttp cancels the handler (handler_cancellation) and
+the player stops at once: its only waits are `asyncio.sleep`, so nothing is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from ..render.plan import Plan
+
+# A backstop for servers run without handler_cancellation: a stall checks this
+# often whether its client is still there.
+_STALL_CHECK = 1.0
+
+
+@dataclass
+class Outcome:
+    """What happened while playing, for the log and the journal."""
+
+    status: int = 0
+    events_sent: int = 0
+    events_total: int = 0
+    bytes_sent: int = 0
+    left_early: bool = False
+    ending: str = "close"
+
+
+async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Outcome) -> web.StreamResponse:
+    outcome.status = plan.status
+    outcome.events_total = plan.events_total
+    outcome.ending = plan.ending
+    loop = asyncio.get_running_loop()
+    if plan.headers_delay:
+        await asyncio.sleep(plan.headers_delay * time_scale)
+    start = loop.time()
+
+    if not plan.streaming:
+        if not plan.writes:  # the connection fails before any response
+            await _sleep_until(start + plan.ending_at * time_scale)
+            await _end_connection(request, plan, time_scale)
+            return web.StreamResponse()  # never sent: the transport is gone
+        write = plan.writes[0]
+        await _sleep_until(start + write.at * time_scale)
+        outcome.events_sent = write.events
+        outcome.bytes_sent = len(write.data)
+        return web.Response(status=plan.status, headers=dict(plan.headers), body=write.data)
+
+    response = web.StreamResponse(status=plan.status, headers=dict(plan.headers))
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    start = loop.time()  # the schedule's clock starts when the headers are out
+    writes = plan.writes
+    position = 0
+    while position < len(writes):
+        await _sleep_until(start + writes[position].at * time_scale)
+        data = writes[position].data
+        events = writes[position].events
+        position += 1
+        if plan.coalesce and position < len(writes):
+            # Everything already due goes out in the same write.
+            now = loop.time()
+            batch = [data]
+            while position < len(writes) and start + writes[position].at * time_scale <= now:
+                batch.append(writes[position].data)
+                events += writes[position].events
+                position += 1
+            data = b"".join(batch) if len(batch) > 1 else data
+        try:
+            await response.write(data)
+        except ConnectionError:
+            outcome.left_early = True
+            return response
+        outcome.events_sent += events
+        outcome.bytes_sent += len(data)
+
+    await _sleep_until(start + plan.ending_at * time_scale)
+    if plan.ending == "close":
+        try:
+            await response.write_eof()
+        except ConnectionError:
+            outcome.left_early = True
+        return response
+    await _end_connection(request, plan, time_scale)
+    return response
+
+
+async def _sleep_until(deadline: float) -> None:
+    delay = deadline - asyncio.get_running_loop().time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+async def _end_connection(request: web.Request, plan: Plan, time_scale: float) -> None:
+    """disconnect: close without the chunked terminator; reset: TCP RST;
+    stall: hold the socket open, then drop it."""
+    transport = request.transport
+    if transport is None:
+        return
+    if plan.ending == "stall":
+        await _stall(transport, None if plan.hold is None else plan.hold * time_scale)
+        transport.close()
+    elif plan.ending == "reset":
+        await _drain(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            # Linger on, with a zero timeout: close() sends RST instead of FIN.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()  # flushes what was written, then FIN, no terminator
+
+
+async def _stall(transport: asyncio.BaseTransport, hold: float | None) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = None if hold is None else loop.time() + hold
+    while not transport.is_closing():
+        remaining = _STALL_CHECK if deadline is None else min(_STALL_CHECK, deadline - loop.time())
+        if remaining <= 0:
+            return
+        await asyncio.sleep(remaining)
+
+
+async def _drain(transport: asyncio.BaseTransport) -> None:
+    """Let the bytes already written reach the kernel before an RST discards them."""
+    if not isinstance(transport, asyncio.WriteTransport):
+        return
+    for _ in range(100):
+        if transport.is_closing() or transport.get_write_buffer_size() == 0:
+            return
+        await asyncio.sleep(0.01)

@@ -1,0 +1,90 @@
+"""Which scenario answers a request (SPEC §4), and each scenario's request count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ..errors import ScenarioNotFound
+from ..render.request import ApiRequest
+from ..scenario.model import Scenario
+from .match import matches
+
+
+class Registry:
+    """The loaded scenarios, by name and in matching order."""
+
+    def __init__(self, scenarios: Iterable[Scenario] = ()) -> None:
+        self._by_name: dict[str, Scenario] = {}
+        self._ordered: list[Scenario] = []
+        for scenario in scenarios:
+            self.add(scenario)
+
+    def add(self, scenario: Scenario) -> None:
+        """Add, or replace one of the same name in its place."""
+        if scenario.name in self._by_name:
+            self.remove(scenario.name)
+        self._by_name[scenario.name] = scenario
+        self._ordered.append(scenario)
+        self._sort()
+
+    def remove(self, name: str) -> bool:
+        scenario = self._by_name.pop(name, None)
+        if scenario is None:
+            return False
+        self._ordered.remove(scenario)
+        return True
+
+    def _sort(self) -> None:
+        # Higher priority first; equal priorities keep load order (sort is stable).
+        self._ordered.sort(key=lambda s: -(s.match.priority if s.match else 0))
+
+    def get(self, name: str) -> Scenario | None:
+        return self._by_name.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def __iter__(self) -> Iterator[Scenario]:
+        return iter(list(self._by_name.values()))
+
+    def first_match(self, request: ApiRequest) -> Scenario | None:
+        for scenario in self._ordered:
+            if scenario.match is not None and matches(scenario.match, request):
+                return scenario
+        return None
+
+    def choose(self, request: ApiRequest, *, named: str | None, default: str | None) -> Scenario | None:
+        """The scenario for `request`, or None for the auto-responder. A name given
+        by path prefix or header that is not loaded raises ScenarioNotFound."""
+        if named is not None:
+            scenario = self.get(named)
+            if scenario is None:
+                raise ScenarioNotFound(named, self.names())
+            return scenario
+        found = self.first_match(request)
+        if found is not None:
+            return found
+        if default is not None:
+            scenario = self.get(default)
+            if scenario is None:
+                raise ScenarioNotFound(default, self.names())
+            return scenario
+        return None
+
+
+class Counters:
+    """How many requests each scenario has answered: request k gets responses[k]."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+
+    def next(self, key: str) -> int:
+        number = self._counts.get(key, 0)
+        self._counts[key] = number + 1
+        return number
+
+    def clear(self) -> None:
+        self._counts.clear()
