@@ -4,7 +4,7 @@ OpenAI clients pointed at it."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,8 +12,7 @@ import pytest
 from mockserver import MockServer
 from mockserver.scenario import load_text
 
-ServeFactory = Callable[..., MockServer]
-
+from helpers import ServeFactory
 
 @pytest.fixture
 def serve() -> Iterator[ServeFactory]:
@@ -34,22 +33,12 @@ def serve() -> Iterator[ServeFactory]:
         server.stop()
 
 
-def openai_client(server: MockServer, scenario: str | None = None, **options: Any) -> Any:
-    from openai import OpenAI
-
-    options.setdefault("max_retries", 0)
-    options.setdefault("timeout", 10.0)
-    base = server.url_for(scenario) + "/v1" if scenario else server.openai_url
-    return OpenAI(base_url=base, api_key="test-key", **options)
-
-
-def async_openai_client(server: MockServer, scenario: str | None = None, **options: Any) -> Any:
-    from openai import AsyncOpenAI
-
-    options.setdefault("max_retries", 0)
-    options.setdefault("timeout", 10.0)
-    base = server.url_for(scenario) + "/v1" if scenario else server.openai_url
-    return AsyncOpenAI(base_url=base, api_key="test-key", **options)
-
-
-MESSAGES = [{"role": "user", "content": "Hello"}]
+@pytest.fixture(autouse=True)
+def no_server_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail any test during which the server logged an unhandled exception."""
+    yield
+    errors = [
+        r for r in caplog.get_records("call")
+        if r.levelno >= 40 and (r.name.startswith("aiohttp") or r.name.startswith("mockserver"))
+    ]
+    assert not errors, "server errors:\n" + "\n".join(r.getMessage() for r in errors)

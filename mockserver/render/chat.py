@@ -228,6 +228,8 @@ class _ChatStream:
             # (stream_options.include_usage); clients not asking index choices[0].
             if not self.include_usage:
                 return
+            if not self.finished:  # the real API sends the finish chunk before usage
+                self.item(at, FinishItem(self.script.reply.finish_reason))
             self.usage_sent = True
             payload = dict(self.head)
             payload["choices"] = []
