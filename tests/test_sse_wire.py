@@ -85,9 +85,10 @@ def test_httpx_sse_sees_each_event(server: MockServer) -> None:
     assert kinds[2] == ("progress", '{"stage":"half"}') and events[2].retry == 100
     assert kinds[3] == ("message", "line one\nline two")
     assert kinds[4] == ("message", '{"raw": true}')
-    assert kinds[5] == ("message", "[DONE]")
+    assert json.loads(kinds[5][1])["choices"][0]["finish_reason"] == "stop"  # before [DONE]
+    assert kinds[6] == ("message", "[DONE]")
     # steps after an explicit `done` still play; no second [DONE] is added
-    assert json.loads(kinds[6][1])["choices"][0]["delta"]["content"] == "after done"
+    assert json.loads(kinds[7][1])["choices"][0]["delta"]["content"] == "after done"
     assert [k for k in kinds if k[1] == "[DONE]"] == [("message", "[DONE]")]
 
 

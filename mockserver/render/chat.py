@@ -174,13 +174,18 @@ class _ChatStream:
         reply = self.script.reply
         if reply.stop is None and reply.error is None:
             at = self.script.end_at
-            if not self.finished:
-                self.item(at, FinishItem(reply.finish_reason))
-            if self.include_usage and not self.usage_sent:
-                self.item(at, reply.usage)
+            self.close(at)
             if self.rendering.response.done and not self.done_sent:
                 self.item(at, DoneItem())
         return self.out
+
+    def close(self, at: float) -> None:
+        """The finish chunk and the usage chunk, where the script left them out."""
+        reply = self.script.reply
+        if not self.finished:
+            self.item(at, FinishItem(reply.finish_reason))
+        if self.include_usage and not self.usage_sent:
+            self.item(at, reply.usage)
 
     def emit(self, at: float, data: bytes) -> None:
         self.out.append(TimedEvent(at, data))
@@ -244,6 +249,8 @@ class _ChatStream:
         elif isinstance(item, RawItem):
             self.emit(at, item.text.encode("utf-8"))
         elif isinstance(item, DoneItem):
+            if not self.done_sent and self.script.reply.error is None:
+                self.close(at)  # [DONE] ends the stream: finish and usage come first
             self.done_sent = True
             self.emit(at, f"data: [DONE]{self.le}{self.le}".encode("ascii"))
         elif isinstance(item, StopItem):

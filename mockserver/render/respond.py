@@ -11,7 +11,7 @@ from . import errors, sse
 from .api import Api, Rendering
 from .plan import Plan, TimedEvent, Write, cut_writes, group
 from .request import ApiRequest
-from .script import Script, build, identity, seed_base
+from .script import Script, build, content_seed, identity, seed_base
 
 SSE_HEADERS = {
     "content-type": "text/event-stream; charset=utf-8",
@@ -51,7 +51,7 @@ def plan_response(
         body = render_json(response.body, request)
         return _json_plan(api, response, request, base, status, body, None, delay)
 
-    script = build(response, request, request, base)
+    script = build(response, request, request, base, content_seed(seed, scenario, response))
     rendering = Rendering(script, request, response)
     if request.stream:
         return _stream_plan(api, rendering, base)

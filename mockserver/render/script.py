@@ -162,7 +162,14 @@ _WORDS = re.compile(r"\S+")
 
 
 def seed_base(seed: int | None, scenario: str, number: int) -> str:
+    """What seeds a request's ids and jitter: they differ from request to request."""
     return f"{seed if seed is not None else 0}/{scenario}/{number}"
+
+
+def content_seed(seed: int | None, scenario: str, response: m.Response) -> str:
+    """What seeds fake content: the same for every request the response answers,
+    so `fake:` text is the same each time (same seed, same text)."""
+    return f"{seed if seed is not None else 0}/{scenario}/line{response.line}"
 
 
 def identity(base: str) -> Identity:
@@ -213,11 +220,13 @@ def build(
     request: ApiRequest,
     values: TemplateValues,
     base: str,
+    content: str,
 ) -> Script:
-    """Resolve `response`'s steps for `request`. `base` seeds everything random."""
+    """Resolve `response`'s steps for `request`. `base` seeds ids and timing,
+    `content` seeds fake text and arguments (see seed_base, content_seed)."""
     ident = identity(base)
     clock = _Clock(response.timing, random.Random(base + "/timing"))
-    builder = _Builder(response, request, values, base, ident, clock)
+    builder = _Builder(response, request, values, base, content, ident, clock)
     for number, step in enumerate(response.stream):
         builder.add(number, step)
     return builder.finish()
@@ -243,6 +252,7 @@ class _Builder:
         request: ApiRequest,
         values: TemplateValues,
         base: str,
+        content: str,
         ident: Identity,
         clock: _Clock,
     ) -> None:
@@ -250,6 +260,7 @@ class _Builder:
         self.request = request
         self.values = values
         self.base = base
+        self.content_base = content
         self.ident = ident
         self.clock = clock
         self.beats: list[Beat] = []
@@ -262,7 +273,7 @@ class _Builder:
         if isinstance(step, m.Content):
             self.content(step.channel, step.text.render(self.values), step.split, step.delay)
         elif isinstance(step, m.Fake):
-            text = fake_text(step.kind, step.count, f"{self.base}/fake/{number}")
+            text = fake_text(step.kind, step.count, f"{self.content_base}/fake/{number}")
             self.content("text", text, step.split, step.delay)
         elif isinstance(step, m.ToolCall):
             self.tool_call(number, step)
@@ -336,7 +347,7 @@ class _Builder:
         if isinstance(args, m.FakeArguments):
             name = step.name.render(self.values) if step.name is not None else ""
             tool = self.request.tool(name)
-            made = fake_arguments(tool.parameters if tool else None, f"{self.base}/args/{number}")
+            made = fake_arguments(tool.parameters if tool else None, f"{self.content_base}/args/{number}")
             return json.dumps(made, ensure_ascii=False, separators=(",", ":"))
         if isinstance(args, dict):
             return json.dumps(render_json(args, self.values), ensure_ascii=False, separators=(",", ":"))
