@@ -42,18 +42,39 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve scenarios over HTTP")
-    serve.add_argument("paths", nargs="*", metavar="PATH",
-                       help="scenario files and folders (default: ./scenarios if it exists)")
-    serve.add_argument("--host", default=_env("host", "127.0.0.1"), help="default 127.0.0.1 [MOCKSERVER_HOST]")
-    serve.add_argument("--port", type=int, default=int(_env("port", "8080") or 8080),
-                       help="default 8080; 0 picks a free port [MOCKSERVER_PORT]")
-    serve.add_argument("--time-scale", type=float, default=float(_env("time_scale", "1") or 1),
-                       help="multiply every delay; 0 plays instantly [MOCKSERVER_TIME_SCALE]")
+    serve.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="scenario files and folders (default: ./scenarios if it exists)",
+    )
+    serve.add_argument(
+        "--host", default=_env("host", "127.0.0.1"), help="default 127.0.0.1 [MOCKSERVER_HOST]"
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(_env("port", "8080") or 8080),
+        help="default 8080; 0 picks a free port [MOCKSERVER_PORT]",
+    )
+    serve.add_argument(
+        "--time-scale",
+        type=float,
+        default=float(_env("time_scale", "1") or 1),
+        help="multiply every delay; 0 plays instantly [MOCKSERVER_TIME_SCALE]",
+    )
     seed = _env("seed")
-    serve.add_argument("--seed", type=int, default=int(seed) if seed else None,
-                       help="seed for scenarios without their own [MOCKSERVER_SEED]")
-    serve.add_argument("--default", default=_env("default"),
-                       help="scenario for requests no rule matches [MOCKSERVER_DEFAULT]")
+    serve.add_argument(
+        "--seed",
+        type=int,
+        default=int(seed) if seed else None,
+        help="seed for scenarios without their own [MOCKSERVER_SEED]",
+    )
+    serve.add_argument(
+        "--default",
+        default=_env("default"),
+        help="scenario for requests no rule matches [MOCKSERVER_DEFAULT]",
+    )
 
     validate = commands.add_parser("validate", help="check scenario files")
     validate.add_argument("paths", nargs="*", metavar="PATH")
@@ -65,8 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("name", metavar="NAME")
     show.add_argument("paths", nargs="*", metavar="PATH")
     show.add_argument("--api", default="chat", choices=sorted(APIS))
-    show.add_argument("--response", type=int, default=None, metavar="N",
-                      help="only response N (1-based; default: every response)")
+    show.add_argument(
+        "--response",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only response N (1-based; default: every response)",
+    )
     show.add_argument("--no-stream", action="store_true", help="as a request without stream=true")
     show.add_argument("--model", default="gpt-4o-mini", help="the request's model")
     show.add_argument("--message", default="Hello!", help="the request's last user message")
@@ -138,8 +164,11 @@ def _show(args: argparse.Namespace) -> int:
     out = sys.stdout
     for number in numbers:
         plan = plan_response(
-            api, scenario.response_for(number), request,
-            scenario=scenario.name, number=number,
+            api,
+            scenario.response_for(number),
+            request,
+            scenario=scenario.name,
+            number=number,
             seed=scenario.seed if scenario.seed is not None else args.seed,
         )
         if args.raw:

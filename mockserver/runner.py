@@ -21,9 +21,7 @@ LISTEN_BACKLOG = 2048  # a burst of connects must not overflow the accept queue
 
 async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Serve `app` on host:port (0 picks a free port); returns the runner and the port."""
-    runner = web.AppRunner(
-        app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE
-    )
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=LISTEN_BACKLOG)
     await site.start()
@@ -33,8 +31,8 @@ async def start_site(app: web.Application, host: str, port: int) -> tuple[web.Ap
 class MockServer:
     """The mock server in a background thread, for tests and scripts:
 
-        with MockServer("scenarios/") as server:
-            client = OpenAI(base_url=server.openai_url, api_key="test")
+    with MockServer("scenarios/") as server:
+        client = OpenAI(base_url=server.openai_url, api_key="test")
     """
 
     def __init__(
@@ -76,9 +74,7 @@ class MockServer:
             self._loop = loop
             asyncio.set_event_loop(loop)
             try:
-                self._runner, self.port = loop.run_until_complete(
-                    start_site(self.app, self.host, self.port)
-                )
+                self._runner, self.port = loop.run_until_complete(start_site(self.app, self.host, self.port))
             except BaseException as exc:  # reported to the starting thread
                 failure.append(exc)
                 ready.set()

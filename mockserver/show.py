@@ -65,7 +65,7 @@ def describe_responses(scenario: Scenario) -> str:
 
 
 def _response(response: Response) -> str:
-    if response.error is not None or (response.status or 200) >= 400 and response.body is None:
+    if response.error is not None or ((response.status or 200) >= 400 and response.body is None):
         return f"{status_for(response.error, response.status)} error"
     if response.body is not None:
         return f"{response.status or 200} body"

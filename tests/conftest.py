@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from helpers import ServeFactory
 from mockserver import MockServer
 from mockserver.scenario import load_text
 
-from helpers import ServeFactory
 
 @pytest.fixture
 def serve() -> Iterator[ServeFactory]:
@@ -38,7 +38,8 @@ def no_server_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Fail any test during which the server logged an unhandled exception."""
     yield
     errors = [
-        r for r in caplog.get_records("call")
+        r
+        for r in caplog.get_records("call")
         if r.levelno >= 40 and (r.name.startswith("aiohttp") or r.name.startswith("mockserver"))
     ]
     assert not errors, "server errors:\n" + "\n".join(r.getMessage() for r in errors)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
-from helpers import MESSAGES, ServeFactory, openai_client
 
+from helpers import MESSAGES, ServeFactory, openai_client
 from mockserver import MockServer
 
 

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import raw_chunks
 
+from helpers import raw_chunks
 from mockserver import MockServer
 from mockserver.cli import main
 
@@ -35,14 +35,18 @@ def test_validate_points_at_file_line_and_key(tmp_path: Path, capsys: pytest.Cap
     (tmp_path / "typo.yaml").write_text(TYPO)
     assert main(["validate", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert f"{tmp_path / 'typo.yaml'}:4: stream[1].tool_call.argments: unknown key 'argments' " \
+    assert (
+        f"{tmp_path / 'typo.yaml'}:4: stream[1].tool_call.argments: unknown key 'argments' "
         "(did you mean 'arguments'?)" in err
+    )
 
 
 def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", str(ROOT / "scenarios")]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"weather-tool-call\s+tools=get_weather text=/\(\?i\)weather/\s+503 error, stream of 4 steps", out)
+    assert re.search(
+        r"weather-tool-call\s+tools=get_weather text=/\(\?i\)weather/\s+503 error, stream of 4 steps", out
+    )
 
 
 def test_show_prints_offsets_and_bytes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,7 +77,10 @@ def test_show_unknown_name_suggests(capsys: pytest.CaptureFixture[str]) -> None:
 def _start_serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "mockserver", "serve", *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, **(env or {})},
     )
 
@@ -122,14 +129,20 @@ def test_serve_logs_one_line_per_request() -> None:
     process = _start_serve("scenarios/", "--port", "0", "--time-scale", "0")
     assert process.stdout is not None and process.stderr is not None
     port = int(re.findall(r":(\d+) ", process.stdout.readline())[0])
-    raw_chunks(port, "/s/drop-after-third-chunk/v1/chat/completions",
-               {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True})
+    raw_chunks(
+        port,
+        "/s/drop-after-third-chunk/v1/chat/completions",
+        {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True},
+    )
     time.sleep(0.2)
     process.send_signal(signal.SIGINT)
     process.wait(timeout=5)
     err = process.stderr.read()
-    assert re.search(r"POST  /s/drop-after-third-chunk/v1/chat/completions  drop-after-third-chunk#1  "
-                     r"200  4/4 events  \d+ms  disconnect", err), err
+    assert re.search(
+        r"POST  /s/drop-after-third-chunk/v1/chat/completions  drop-after-third-chunk#1  "
+        r"200  4/4 events  \d+ms  disconnect",
+        err,
+    ), err
     process.stdout.close()
     process.stderr.close()
 

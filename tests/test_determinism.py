@@ -47,7 +47,9 @@ def test_same_request_sequence_same_schedule() -> None:
     request = APIS["chat"].parse(BODY, ApiRequest("chat", json=BODY))
 
     def plan(seed: int):  # type: ignore[no-untyped-def]
-        return plan_response(APIS["chat"], scenario.responses[0], request, scenario="seeded", number=0, seed=seed)
+        return plan_response(
+            APIS["chat"], scenario.responses[0], request, scenario="seeded", number=0, seed=seed
+        )
 
     assert plan(3) == plan(3)
     assert [w.at for w in plan(3).writes] != [w.at for w in plan(4).writes]  # jitter is seeded

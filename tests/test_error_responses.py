@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import openai
 import pytest
-from helpers import MESSAGES, ServeFactory, async_openai_client, openai_client
 
+from helpers import MESSAGES, ServeFactory, async_openai_client, openai_client
 from mockserver import MockServer
 
 EXPECTED = {
@@ -109,6 +109,9 @@ def test_rate_limit_body_and_headers(server: MockServer) -> None:
     with pytest.raises(openai.RateLimitError) as caught:
         client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
     assert caught.value.body == {
-        "message": "Slow down", "type": "requests", "param": None, "code": "rate_limit_exceeded"
+        "message": "Slow down",
+        "type": "requests",
+        "param": None,
+        "code": "rate_limit_exceeded",
     }
     assert caught.value.response.headers["retry-after-ms"] == "10"

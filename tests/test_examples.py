@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from helpers import MESSAGES, openai_client
 from httpx_sse import connect_sse
 
+from helpers import MESSAGES, openai_client
 from mockserver import MockServer, load_scenarios
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -56,13 +56,17 @@ def check_weather(server: MockServer, name: str) -> None:
     call = choice.message.tool_calls[0]
     assert choice.message.content == "Let me check the weather. "
     assert (call.function.name, json.loads(call.function.arguments)) == (
-        "get_weather", {"location": "Tokyo", "unit": "celsius"})
+        "get_weather",
+        {"location": "Tokyo", "unit": "celsius"},
+    )
 
 
 def check_parallel(server: MockServer, name: str) -> None:
     calls = final(server, name).message.tool_calls
     assert [(c.id, json.loads(c.function.arguments)) for c in calls] == [
-        ("call_paris", {"city": "Paris"}), ("call_tokyo", {"tz": "Asia/Tokyo"})]
+        ("call_paris", {"city": "Paris"}),
+        ("call_tokyo", {"tz": "Asia/Tokyo"}),
+    ]
 
 
 def check_legacy(server: MockServer, name: str) -> None:
@@ -86,8 +90,11 @@ def check_length(server: MockServer, name: str) -> None:
 
 def check_echo(server: MockServer, name: str) -> None:
     client = openai_client(server)
-    chunks = list(client.chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "echo: hi"}], stream=True))
+    chunks = list(
+        client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "echo: hi"}], stream=True
+        )
+    )
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert text.startswith("You said 'echo: hi' to gpt-4o as OpenAI/Python")
     assert chunks[0].model == "gpt-4o-mock"

@@ -7,8 +7,8 @@ import time
 
 import openai
 import pytest
-from helpers import MESSAGES, ServeFactory, async_openai_client, openai_client
 
+from helpers import MESSAGES, ServeFactory, async_openai_client, openai_client
 from mockserver import MockServer
 
 SCENARIOS = """

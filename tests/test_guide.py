@@ -135,5 +135,3 @@ def test_stream_helper_final_completion(server_url: str) -> None:
 def test_every_example_is_covered() -> None:
     tested = set(re.findall(r'run_example\("(\w+\.py)"', Path(__file__).read_text()))
     assert tested == {p.name for p in GUIDE.glob("*.py")}, "an example without a test"
-
-

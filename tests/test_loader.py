@@ -50,29 +50,59 @@ def test_every_problem_is_reported_with_line_and_path() -> None:
     [
         ("a: [", "s.yaml:1: invalid YAML"),
         ("- 1\n- 2\n", "s.yaml:1: expected a scenario (a mapping), got a list"),
-        ("stream:\n  - text: !!python/object:os.system x\n", "s.yaml:2: invalid YAML: could not determine a constructor"),
+        (
+            "stream:\n  - text: !!python/object:os.system x\n",
+            "s.yaml:2: invalid YAML: could not determine a constructor",
+        ),
         ("name: a b\n", "s.yaml:1: name: 'a b' is not a usable name"),
         ("status: 200\nresponses: [{status: 500}]\n", "s.yaml:1: status: `status` belongs to a response"),
         ("responses: []\n", "s.yaml:1: responses: needs at least one response"),
-        ("responses:\n  - {stream: [], stauts: 1}\n", "s.yaml:2: responses[0].stauts: unknown key 'stauts' (did you mean 'status'?)"),
+        (
+            "responses:\n  - {stream: [], stauts: 1}\n",
+            "s.yaml:2: responses[0].stauts: unknown key 'stauts' (did you mean 'status'?)",
+        ),
         ("stream: [{text: a}]\nbody: {}\n", "s.yaml:2: body: a response has one of stream, body or error"),
         ("then: cycles\n", "s.yaml:1: then: 'cycles' is not one of: repeat, cycle (did you mean 'cycle'?)"),
         ("status: 700\n", "s.yaml:1: status: must be at most 599, got 700"),
-        ("stream: [disconect]\n", "s.yaml:1: stream[0]: unknown step 'disconect' (did you mean 'disconnect'?)"),
+        (
+            "stream: [disconect]\n",
+            "s.yaml:1: stream[0]: unknown step 'disconect' (did you mean 'disconnect'?)",
+        ),
         ("stream: [{disconnect: 3}]\n", "s.yaml:1: stream[0].disconnect: `disconnect` takes no value"),
         ("stream: [end, {text: a}]\n", "s.yaml:1: stream[1]: nothing plays after `end`"),
-        ("stream: [{text: a, split: [b, c]}]\n", "s.yaml:1: stream[0]: the `split` pieces do not join to the text"),
-        ("stream: [{text: a, split: words, pieces: 2}]\n", "s.yaml:1: stream[0].pieces: give either `split` or `pieces`"),
-        ("stream: [{tool_call: {arguments: x}}]\n", "s.yaml:1: stream[0].tool_call: a tool_call needs `name`"),
-        ("stream: [{tool_call: {name: a}}, {tool_call: {name: b, index: 0}}]\n", "s.yaml:1: stream[1].tool_call.index: a tool call at index 0 was already started"),
-        ("stream: [{text: '{{ request.modle }}'}]\n", "s.yaml:1: stream[0].text: unknown placeholder {{ request.modle }} (did you mean 'request.model'?)"),
+        (
+            "stream: [{text: a, split: [b, c]}]\n",
+            "s.yaml:1: stream[0]: the `split` pieces do not join to the text",
+        ),
+        (
+            "stream: [{text: a, split: words, pieces: 2}]\n",
+            "s.yaml:1: stream[0].pieces: give either `split` or `pieces`",
+        ),
+        (
+            "stream: [{tool_call: {arguments: x}}]\n",
+            "s.yaml:1: stream[0].tool_call: a tool_call needs `name`",
+        ),
+        (
+            "stream: [{tool_call: {name: a}}, {tool_call: {name: b, index: 0}}]\n",
+            "s.yaml:1: stream[1].tool_call.index: a tool call at index 0 was already started",
+        ),
+        (
+            "stream: [{text: '{{ request.modle }}'}]\n",
+            "s.yaml:1: stream[0].text: unknown placeholder {{ request.modle }} (did you mean 'request.model'?)",
+        ),
         ("match: {text: '('}\n", "s.yaml:1: match.text: invalid regular expression"),
         ("match: {colour: red}\n", "s.yaml:1: match.colour: unknown key 'colour'"),
-        ("transport: {line_ending: crlf, write_size: {min: 9, max: 3}}\n", "s.yaml:1: transport.write_size: max (3) is less than min (9)"),
+        (
+            "transport: {line_ending: crlf, write_size: {min: 9, max: 3}}\n",
+            "s.yaml:1: transport.write_size: max (3) is less than min (9)",
+        ),
         ("timing: {first: -1}\n", "s.yaml:1: timing.first: a duration cannot be negative"),
         ("stream: [{fake: poem}]\n", "s.yaml:1: stream[0].fake: 'poem' is not one of"),
         ("a: 1\na: 2\n", "s.yaml:2: a: duplicate key"),
-        ("scenarios: [{stream: []}]\n", "s.yaml:1: scenarios[0]: a scenario in a `scenarios:` list needs a `name`"),
+        (
+            "scenarios: [{stream: []}]\n",
+            "s.yaml:1: scenarios[0]: a scenario in a `scenarios:` list needs a `name`",
+        ),
         ("scenarios: [{name: a}, {name: a}]\n", "s.yaml:1: name: another scenario is already named 'a'"),
         ("", "s.yaml: the file holds no scenario"),
     ],
@@ -83,14 +113,17 @@ def test_problem_messages(text: str, expected: str) -> None:
 
 
 def test_a_good_scenario_becomes_frozen_values() -> None:
-    (scenario,) = load_text(textwrap.dedent("""\
+    (scenario,) = load_text(
+        textwrap.dedent("""\
         description: d
         stream:
           - text: hi
             delay: 250ms
           - tool_call: {name: f, arguments: {a: 1}, pieces: 2}
           - stall: {for: 1.5s}
-    """), "dir/my-scenario.yaml")
+    """),
+        "dir/my-scenario.yaml",
+    )
     assert scenario.name == "my-scenario" and scenario.description == "d"
     text, call, stall = scenario.responses[0].stream
     assert isinstance(text, Content) and text.delay == 0.25

@@ -6,6 +6,7 @@ import json
 import time
 
 import httpx
+
 from helpers import MESSAGES, ServeFactory, openai_client
 
 SCENARIOS = """

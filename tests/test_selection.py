@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import openai
 import pytest
-from helpers import MESSAGES, ServeFactory, openai_client
 
+from helpers import MESSAGES, ServeFactory, openai_client
 from mockserver import MockServer
 
 SCENARIOS = """
@@ -83,7 +83,10 @@ def test_match_on_text_and_tools(server: MockServer) -> None:
 def test_match_on_model_body_and_headers(server: MockServer) -> None:
     assert text(server, model="claude-sonnet-4-5") == "model-rule"
     body = {"temperature": 0.5, "metadata": {"team": "platform"}, "stop": ["x", "END"]}
-    assert text(server, **{k: v for k, v in body.items() if k != "metadata"}, metadata=body["metadata"]) == "body-rule"
+    assert (
+        text(server, **{k: v for k, v in body.items() if k != "metadata"}, metadata=body["metadata"])
+        == "body-rule"
+    )
     assert text(server, temperature=0.5, metadata={"team": "web"}, stop=["END"]) != "body-rule"
     assert text(server, extra_headers={"X-Tenant": "acme-eu"}) == "header-rule"
 

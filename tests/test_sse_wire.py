@@ -7,9 +7,9 @@ import json
 
 import httpx
 import pytest
-from helpers import ServeFactory, raw_chunks
 from httpx_sse import connect_sse
 
+from helpers import ServeFactory, raw_chunks
 from mockserver import MockServer
 
 SCENARIOS = """
@@ -77,7 +77,9 @@ def test_stream_headers(server: MockServer) -> None:
 
 def test_httpx_sse_sees_each_event(server: MockServer) -> None:
     with httpx.Client() as client:
-        with connect_sse(client, "POST", f"{server.url_for('extras')}/v1/chat/completions", json=BODY) as source:
+        with connect_sse(
+            client, "POST", f"{server.url_for('extras')}/v1/chat/completions", json=BODY
+        ) as source:
             events = list(source.iter_sse())
     kinds = [(e.event, e.data) for e in events]
     assert kinds[0][0] == "message" and json.loads(kinds[0][1])["choices"][0]["delta"]["role"] == "assistant"
@@ -109,7 +111,9 @@ def test_write_size_cuts_the_byte_stream_into_small_writes(server: MockServer) -
     sizes = [len(c) for c in chunks]
     assert len(sizes) > 20 and all(1 <= n <= 9 for n in sizes) and max(sizes) > 3
     with httpx.Client() as client:
-        with connect_sse(client, "POST", f"{server.url_for('tiny-writes')}/v1/chat/completions", json=BODY) as source:
+        with connect_sse(
+            client, "POST", f"{server.url_for('tiny-writes')}/v1/chat/completions", json=BODY
+        ) as source:
             data = [e.data for e in source.iter_sse()]
     text = "".join(json.loads(d)["choices"][0]["delta"].get("content") or "" for d in data[:-1])
     assert text == "Cut into tiny network writes, byte by byte almost." and data[-1] == "[DONE]"
@@ -135,7 +139,7 @@ def test_done_false_leaves_out_the_terminator(server: MockServer) -> None:
 
 
 def test_json_is_ascii_escaped(serve: ServeFactory) -> None:
-    server = serve("{name: u, stream: [{text: \"caf\\u00e9 \\u2028 \\U0001F600\"}]}", time_scale=0)
+    server = serve('{name: u, stream: [{text: "caf\\u00e9 \\u2028 \\U0001F600"}]}', time_scale=0)
     _, body, _ = raw_body(server, "u")
     assert body.isascii()
     assert b'"content":"caf\\u00e9 \\u2028 \\ud83d\\ude00"' in body

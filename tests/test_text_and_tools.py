@@ -9,9 +9,8 @@ from typing import Any
 import openai
 import pytest
 
-from mockserver import MockServer
-
 from helpers import MESSAGES, ServeFactory, async_openai_client, openai_client
+from mockserver import MockServer
 
 SCENARIOS = """
 scenarios:
@@ -148,9 +147,14 @@ def test_stream_helper_accumulates_tool_calls(server: MockServer) -> None:
 
 def test_string_arguments_cut_at_lengths(server: MockServer) -> None:
     chunks = deltas(server, "tool-string-args")
-    pieces = [c.choices[0].delta.tool_calls[0].function.arguments for c in chunks if c.choices[0].delta.tool_calls]
+    pieces = [
+        c.choices[0].delta.tool_calls[0].function.arguments for c in chunks if c.choices[0].delta.tool_calls
+    ]
     assert pieces == ["", '{"q', '": "c', 'af\\u00e9"}']
-    assert chunks[1].choices[0].delta.tool_calls[0].id == "call_fixed" or chunks[0].choices[0].delta.tool_calls[0].id == "call_fixed"
+    assert (
+        chunks[1].choices[0].delta.tool_calls[0].id == "call_fixed"
+        or chunks[0].choices[0].delta.tool_calls[0].id == "call_fixed"
+    )
 
 
 def test_parallel_interleaved_tool_calls(server: MockServer) -> None:
@@ -159,28 +163,31 @@ def test_parallel_interleaved_tool_calls(server: MockServer) -> None:
         final = stream.get_final_completion()
     calls = final.choices[0].message.tool_calls
     assert [(c.function.name, json.loads(c.function.arguments)) for c in calls] == [
-        ("a", {"x": 1}), ("b", {"y": 2})
+        ("a", {"x": 1}),
+        ("b", {"y": 2}),
     ]
     assert len({c.id for c in calls}) == 2
 
 
 def test_fake_arguments_follow_the_tool_schema(server: MockServer) -> None:
-    tools = [{
-        "type": "function",
-        "function": {
-            "name": "book",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "city": {"type": "string"},
-                    "nights": {"type": "integer", "minimum": 1, "maximum": 9},
-                    "room": {"type": "string", "enum": ["single", "double"]},
-                    "guests": {"type": "array", "items": {"type": "string", "format": "email"}},
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "book",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "city": {"type": "string"},
+                        "nights": {"type": "integer", "minimum": 1, "maximum": 9},
+                        "room": {"type": "string", "enum": ["single", "double"]},
+                        "guests": {"type": "array", "items": {"type": "string", "format": "email"}},
+                    },
+                    "required": ["city", "nights"],
                 },
-                "required": ["city", "nights"],
             },
-        },
-    }]
+        }
+    ]
     client = openai_client(server, "fake-args")
     with client.chat.completions.stream(model="gpt-4o", messages=MESSAGES, tools=tools) as stream:
         final = stream.get_final_completion()

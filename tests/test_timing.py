@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from helpers import MESSAGES, ServeFactory, openai_client
-
 from mockserver import MockServer
 
 TWENTY = """
@@ -46,7 +45,7 @@ def test_time_scale_zero_plays_at_once(serve: ServeFactory) -> None:
 
 def test_time_scale_half_halves_the_delays(serve: ServeFactory) -> None:
     server = serve(TWENTY, time_scale=0.5)
-    sent, times = arrivals(server, "twenty")
+    _sent, times = arrivals(server, "twenty")
     assert 0.35 < times[-1] - times[0] < 0.75  # 19 intervals of 25 ms = 0.475 s
 
 

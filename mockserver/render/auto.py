@@ -20,6 +20,8 @@ def auto_response(request: ApiRequest) -> Response:
     if request.tools and choice not in (None, "auto", "none"):
         tool = request.tool(choice) if choice != "required" else None
         tool = tool or request.tools[0]
-        call = ToolCall(name=literal(tool.name), arguments=FakeArguments(), index=0, split=Split("pieces", size=4))
+        call = ToolCall(
+            name=literal(tool.name), arguments=FakeArguments(), index=0, split=Split("pieces", size=4)
+        )
         return Response(line=0, stream=(call,), timing=AUTO_TIMING)
     return Response(line=0, stream=(Fake("paragraph", split=Split("words")),), timing=AUTO_TIMING)

@@ -192,9 +192,7 @@ class _ChatStream:
 
     def chunk(self, at: float, delta: dict[str, Any], finish: str | None = None) -> None:
         payload = dict(self.head)
-        payload["choices"] = [
-            {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        ]
+        payload["choices"] = [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
         if self.include_usage:
             payload["usage"] = None
         self.emit(at, sse.data(payload, self.le))
@@ -222,9 +220,7 @@ class _ChatStream:
             if item.legacy:
                 self.chunk(at, {"function_call": {"arguments": item.text}})
             else:
-                self.chunk(
-                    at, {"tool_calls": [{"index": item.index, "function": {"arguments": item.text}}]}
-                )
+                self.chunk(at, {"tool_calls": [{"index": item.index, "function": {"arguments": item.text}}]})
         elif isinstance(item, FinishItem):
             self.finished = True
             self.chunk(at, {}, item.reason)
@@ -243,7 +239,9 @@ class _ChatStream:
         elif isinstance(item, ErrorItem):
             self.emit(at, sse.data(ChatApi().error_body(item.error), self.le))
         elif isinstance(item, EventItem):
-            self.emit(at, sse.event(item.data, name=item.event, id=item.id, retry=item.retry, line_ending=self.le))
+            self.emit(
+                at, sse.event(item.data, name=item.event, id=item.id, retry=item.retry, line_ending=self.le)
+            )
         elif isinstance(item, CommentItem):
             self.emit(at, sse.comment(item.text, self.le))
         elif isinstance(item, RawItem):

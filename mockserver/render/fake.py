@@ -44,16 +44,37 @@ def fake_text(kind: str, count: int | None, seed: str) -> str:
 
 # Property names that deserve a fitting value rather than a random word.
 _BY_NAME: dict[str, str] = {
-    "location": "city", "city": "city", "town": "city", "place": "city",
-    "country": "country", "address": "address", "email": "email", "name": "name",
-    "first_name": "first_name", "last_name": "last_name", "company": "company",
-    "url": "url", "website": "url", "phone": "phone_number", "date": "date",
-    "query": "sentence", "q": "sentence", "title": "sentence", "description": "sentence",
-    "text": "sentence", "message": "sentence", "id": "uuid4",
+    "location": "city",
+    "city": "city",
+    "town": "city",
+    "place": "city",
+    "country": "country",
+    "address": "address",
+    "email": "email",
+    "name": "name",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "company": "company",
+    "url": "url",
+    "website": "url",
+    "phone": "phone_number",
+    "date": "date",
+    "query": "sentence",
+    "q": "sentence",
+    "title": "sentence",
+    "description": "sentence",
+    "text": "sentence",
+    "message": "sentence",
+    "id": "uuid4",
 }
 _BY_FORMAT: dict[str, str] = {
-    "date": "date", "date-time": "iso8601", "email": "email", "uri": "url", "url": "url",
-    "uuid": "uuid4", "time": "time",
+    "date": "date",
+    "date-time": "iso8601",
+    "email": "email",
+    "uri": "url",
+    "url": "url",
+    "uuid": "uuid4",
+    "time": "time",
 }
 
 
@@ -94,12 +115,12 @@ def _value(schema: Mapping[str, Any], name: str, fake: Faker, depth: int) -> Any
         sub = items if isinstance(items, Mapping) else {}
         return [_value(sub, name, fake, depth + 1) for _ in range(count)] if depth <= 5 else []
     if kind == "integer":
-        low = int(schema.get("minimum", 0))
-        return fake.random_int(low, int(schema.get("maximum", max(low, 0) + 100)))
+        first = int(schema.get("minimum", 0))
+        return fake.random_int(first, int(schema.get("maximum", max(first, 0) + 100)))
     if kind == "number":
-        low = float(schema.get("minimum", 0))
-        high = float(schema.get("maximum", low + 100))
-        return round(fake.pyfloat(min_value=low, max_value=high) if high > low else low, 2)
+        least = float(schema.get("minimum", 0))
+        most = float(schema.get("maximum", least + 100))
+        return round(fake.pyfloat(min_value=least, max_value=most) if most > least else least, 2)
     if kind == "boolean":
         return fake.boolean()
     if kind == "null":

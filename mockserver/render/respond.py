@@ -35,7 +35,9 @@ def plan_response(
     delay = response.transport.headers_delay
 
     if response.error is not None or (
-        response.status is not None and response.status >= 400 and not response.stream
+        response.status is not None
+        and response.status >= 400
+        and not response.stream
         and response.body is None
     ):
         status = errors.status_for(response.error, response.status)
@@ -46,8 +48,18 @@ def plan_response(
         status = response.status or 200
         if isinstance(response.body, Template):
             text = response.body.render(request)
-            return _body_plan(api, response, request, base, status, text.encode("utf-8"),
-                              "text/plain; charset=utf-8", None, delay, 0.0)
+            return _body_plan(
+                api,
+                response,
+                request,
+                base,
+                status,
+                text.encode("utf-8"),
+                "text/plain; charset=utf-8",
+                None,
+                delay,
+                0.0,
+            )
         body = render_json(response.body, request)
         return _json_plan(api, response, request, base, status, body, None, delay)
 
@@ -154,10 +166,12 @@ def _complete_plan(api: Api, rendering: Rendering, base: str) -> Plan:
         )
     if reply.error is not None:
         error = reply.error
-        return _json_plan(api, response, request, base, error.status, api.error_body(error), error,
-                          delay, script.end_at)
-    return _json_plan(api, response, request, base, response.status or 200, api.body(rendering),
-                      None, delay, script.end_at)
+        return _json_plan(
+            api, response, request, base, error.status, api.error_body(error), error, delay, script.end_at
+        )
+    return _json_plan(
+        api, response, request, base, response.status or 200, api.body(rendering), None, delay, script.end_at
+    )
 
 
 def _stop_at(script: Script) -> float:
@@ -166,5 +180,6 @@ def _stop_at(script: Script) -> float:
 
 def plan_error(api: Api, error: errors.ApiError, request: ApiRequest, seed_text: str) -> Plan:
     """An error the server itself answers with (bad request, unknown scenario)."""
-    return _json_plan(api, Response(line=0), request, seed_text, error.status,
-                      api.error_body(error), error, 0.0)
+    return _json_plan(
+        api, Response(line=0), request, seed_text, error.status, api.error_body(error), error, 0.0
+    )

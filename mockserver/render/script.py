@@ -13,10 +13,10 @@ import random
 import re
 import string
 from dataclasses import dataclass, field, replace
-from typing import Literal, Union
+from typing import Literal
 
 from ..scenario import model as m
-from ..scenario.template import TemplateValues, render_json
+from ..scenario.template import Template, TemplateValues, render_json
 from . import errors
 from .fake import fake_arguments, fake_text
 from .request import ApiRequest
@@ -91,10 +91,19 @@ class StopItem:
     hold: float | None
 
 
-Item = Union[
-    Delta, ToolStart, ToolArgs, FinishItem, UsageItem, ErrorItem, EventItem, CommentItem,
-    RawItem, DoneItem, StopItem,
-]
+Item = (
+    Delta
+    | ToolStart
+    | ToolArgs
+    | FinishItem
+    | UsageItem
+    | ErrorItem
+    | EventItem
+    | CommentItem
+    | RawItem
+    | DoneItem
+    | StopItem
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +366,7 @@ class _Builder:
         data: str | None
         if step.data is None:
             data = None
-        elif isinstance(step.data, m.Template):
+        elif isinstance(step.data, Template):
             data = step.data.render(self.values)
         else:
             data = json.dumps(render_json(step.data, self.values), ensure_ascii=True, separators=(",", ":"))
@@ -372,20 +381,16 @@ class _Builder:
             ToolResult(index, parts[0], parts[1], "".join(parts[2:]))
             for index, parts in sorted(acc.tools.items())
         )
-        function = (
-            ToolResult(0, "", acc.function[1], "".join(acc.function[2:])) if acc.function else None
+        function = ToolResult(0, "", acc.function[1], "".join(acc.function[2:])) if acc.function else None
+        output_words = sum(len(_WORDS.findall(s)) for s in (text, reasoning, refusal)) + sum(
+            max(1, len(t.arguments) // 4) for t in tool_calls
         )
-        output_words = sum(
-            len(_WORDS.findall(s)) for s in (text, reasoning, refusal)
-        ) + sum(max(1, len(t.arguments) // 4) for t in tool_calls)
         given_in, given_out = acc.usage if acc.usage is not None else (None, None)
         usage = UsageItem(
             given_in if given_in is not None else self.request.input_words,
             given_out if given_out is not None else output_words,
         )
-        beats = tuple(
-            replace(b, item=usage) if isinstance(b.item, UsageItem) else b for b in self.beats
-        )
+        beats = tuple(replace(b, item=usage) if isinstance(b.item, UsageItem) else b for b in self.beats)
         model = self.response.model.render(self.values) if self.response.model else self.request.model
         reply = Reply(
             text=text,

@@ -10,7 +10,6 @@ import json
 import re
 from typing import Any
 
-
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the SSE line ends, and only those
 
 
@@ -46,4 +45,4 @@ def data(payload: Any, line_ending: str = "\n") -> bytes:
 
 
 def comment(text: str, line_ending: str = "\n") -> bytes:
-    return f": {text}{line_ending}{line_ending}".encode("utf-8")
+    return f": {text}{line_ending}{line_ending}".encode()

@@ -136,9 +136,7 @@ def boolean(at: At) -> bool:
 def choice(at: At, choices: Collection[str]) -> str:
     value = string(at)
     if value not in choices:
-        raise at.error(
-            f"{value!r} is not one of: {', '.join(choices)}{suggest(value, choices)}"
-        )
+        raise at.error(f"{value!r} is not one of: {', '.join(choices)}{suggest(value, choices)}")
     return value
 
 
@@ -157,6 +155,4 @@ def duration(at: At) -> float:
         found = _DURATION.match(value)
         if found:
             return float(found.group(1)) * _UNIT_SECONDS[found.group(2)]
-    raise at.error(
-        f"expected a duration such as 250ms, 1.5s or a number of seconds, got {value!r}"
-    )
+    raise at.error(f"expected a duration such as 250ms, 1.5s or a number of seconds, got {value!r}")

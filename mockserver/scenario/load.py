@@ -92,8 +92,7 @@ def _duplicates(scenarios: list[Scenario]) -> list[ScenarioError]:
                     scenario.file,
                     scenario.line,
                     "name",
-                    f"another scenario is already named {scenario.name!r} "
-                    f"({first.file}:{first.line})",
+                    f"another scenario is already named {scenario.name!r} ({first.file}:{first.line})",
                 )
             )
     return errors

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from .template import Template
 
@@ -18,8 +18,22 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "functi
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter", "function_call")
 # What `fake: KIND` can make; each is a Faker provider of the same name.
 FAKE_KINDS: tuple[str, ...] = (
-    "word", "words", "sentence", "sentences", "paragraph", "paragraphs", "text",
-    "name", "email", "city", "country", "address", "company", "url", "date", "uuid4",
+    "word",
+    "words",
+    "sentence",
+    "sentences",
+    "paragraph",
+    "paragraphs",
+    "text",
+    "name",
+    "email",
+    "city",
+    "country",
+    "address",
+    "company",
+    "url",
+    "date",
+    "uuid4",
 )
 
 
@@ -97,7 +111,7 @@ class FakeArguments:
     """`arguments: fake` — made from the offered tool's JSON schema."""
 
 
-Arguments = Union[Template, dict[str, Any], FakeArguments]
+Arguments = Template | dict[str, Any] | FakeArguments
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +194,7 @@ class Stop:
     delay: Seconds | None = None
 
 
-Step = Union[Content, Fake, ToolCall, Finish, Usage, StreamError, Event, Comment, Raw, Wait, Done, Stop]
+Step = Content | Fake | ToolCall | Finish | Usage | StreamError | Event | Comment | Raw | Wait | Done | Stop
 
 
 # --- responses and scenarios -------------------------------------------------

@@ -12,11 +12,21 @@ from .fields import At
 from .model import BodyRule, Match, Response, Scenario, Timing, Transport, WriteSize
 from .source import Map, Node, Scalar, Seq, to_plain
 from .steps import parse_error_spec, parse_split, parse_stream, template
-from .template import compile_json
+from .template import Template, compile_json
 
 RESPONSE_KEYS = (
-    "status", "headers", "body", "error", "stream", "timing", "split", "model", "id",
-    "created", "done", "transport",
+    "status",
+    "headers",
+    "body",
+    "error",
+    "stream",
+    "timing",
+    "split",
+    "model",
+    "id",
+    "created",
+    "done",
+    "transport",
 )
 SCENARIO_KEYS = ("name", "description", "match", "seed", "responses", "then")
 MATCH_KEYS = ("method", "path", "headers", "model", "body", "text", "tools", "stream", "priority")
@@ -143,7 +153,8 @@ def parse_response(at: At, collect: Collector, *, item_keys_only: bool) -> Respo
             return None
     before = len(collect.errors)
     status = collect.read(at.key("status"), lambda a: f.integer(a, minimum=100, maximum=599), None)
-    headers = collect.read(at.key("headers"), _headers, ())
+    no_headers: tuple[tuple[str, Template], ...] = ()
+    headers = collect.read(at.key("headers"), _headers, no_headers)
     body = collect.read(at.key("body"), _body, None)
     error = collect.read(at.key("error"), parse_error_spec, None)
     timing = collect.read(at.key("timing"), _timing, Timing())
@@ -187,7 +198,7 @@ def parse_response(at: At, collect: Collector, *, item_keys_only: bool) -> Respo
     )
 
 
-def _headers(at: At) -> tuple[tuple[str, Any], ...]:
+def _headers(at: At) -> tuple[tuple[str, Template], ...]:
     if not isinstance(at.node, Map):
         raise at.error(f"expected a mapping of header name to value, got {f.kind_of(at.node)}")
     return tuple((name, template(value)) for name, value in at.entries())
@@ -234,9 +245,7 @@ def _transport(at: At) -> Transport:
 
 def parse_match(at: At) -> Match:
     f.mapping(at, MATCH_KEYS, "a match rule (a mapping)")
-    method, path, headers, model, body, text, tools, stream, priority = (
-        at.key(k) for k in MATCH_KEYS
-    )
+    method, path, headers, model, body, text, tools, stream, priority = (at.key(k) for k in MATCH_KEYS)
     return Match(
         method=f.string(method).upper() if method is not None else None,
         path=f.string(path) if path is not None else None,
@@ -270,8 +279,15 @@ def _body_rules(at: At) -> tuple[BodyRule, ...]:
     for dotted, value in at.entries():
         path = tuple(dotted.split("."))
         node = value.node
-        if isinstance(node, Map) and len(node.items) == 1 and next(iter(node.items)) in (
-            "regex", "contains", "equals",
+        if (
+            isinstance(node, Map)
+            and len(node.items) == 1
+            and next(iter(node.items))
+            in (
+                "regex",
+                "contains",
+                "equals",
+            )
         ):
             how = next(iter(node.items))
             inner = value.key(how)
@@ -283,5 +299,7 @@ def _body_rules(at: At) -> tuple[BodyRule, ...]:
             else:
                 rules.append(BodyRule(path, equals=to_plain(inner.node)))
         else:
-            rules.append(BodyRule(path, equals=to_plain(node) if not isinstance(node, Scalar) else node.value))
+            rules.append(
+                BodyRule(path, equals=to_plain(node) if not isinstance(node, Scalar) else node.value)
+            )
     return tuple(rules)

@@ -8,7 +8,7 @@ with the safe loader and build our own small tree from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
@@ -34,7 +34,7 @@ class Map:
     line: int
 
 
-Node = Union[Scalar, Seq, Map]
+Node = Scalar | Seq | Map
 
 
 def parse_documents(text: str, file: str) -> list[Node]:

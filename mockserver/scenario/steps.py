@@ -22,19 +22,31 @@ from .model import (
     Raw,
     Split,
     Step,
+    Stop,
     StreamError,
     ToolCall,
     Usage,
     Wait,
-    Stop,
 )
 from .source import Map, Scalar, Seq, to_plain
 from .template import Template, compile_json, compile_template
 
 BARE_STEPS = ("disconnect", "end", "reset", "stall", "done")
 STEP_KINDS = (
-    "text", "reasoning", "refusal", "fake", "tool_call", "function_call", "finish", "usage",
-    "error", "event", "comment", "raw", "wait", *BARE_STEPS,
+    "text",
+    "reasoning",
+    "refusal",
+    "fake",
+    "tool_call",
+    "function_call",
+    "finish",
+    "usage",
+    "error",
+    "event",
+    "comment",
+    "raw",
+    "wait",
+    *BARE_STEPS,
 )
 # Keys a step may carry beside its kind key.
 _OPTIONS: dict[str, tuple[str, ...]] = {
@@ -173,8 +185,11 @@ def _fake(value: At, step: At, delay: float | None, state: StepState) -> Step:
 
 def _tool_call(value: At, step: At, delay: float | None, state: StepState) -> Step:
     legacy = value.path.endswith("function_call")
-    keys = ("name", "arguments", "pieces", "split") if legacy else (
-        "name", "arguments", "id", "index", "pieces", "split")
+    keys = (
+        ("name", "arguments", "pieces", "split")
+        if legacy
+        else ("name", "arguments", "id", "index", "pieces", "split")
+    )
     f.mapping(value, keys, "a mapping with " + ", ".join(keys))
     name_at = value.key("name")
     index_at = value.key("index")
@@ -347,9 +362,7 @@ def parse_stream(at: At) -> tuple[tuple[Step, ...], list[ScenarioError]]:
     for item in at.items():
         try:
             if state.stopped is not None:
-                raise item.error(
-                    f"nothing plays after `{state.stopped}`; move this step before it"
-                )
+                raise item.error(f"nothing plays after `{state.stopped}`; move this step before it")
             step = parse_step(item, state)
         except ScenarioError as exc:
             errors.append(exc)

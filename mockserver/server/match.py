@@ -35,7 +35,11 @@ def _lookup(document: Any, path: tuple[str, ...]) -> Any:
     for key in path:
         if isinstance(document, dict) and key in document:
             document = document[key]
-        elif isinstance(document, list) and key.lstrip("-").isdigit() and -len(document) <= int(key) < len(document):
+        elif (
+            isinstance(document, list)
+            and key.lstrip("-").isdigit()
+            and -len(document) <= int(key) < len(document)
+        ):
             document = document[int(key)]
         else:
             return _MISSING
