@@ -68,3 +68,18 @@ def test_still_serving_after_bad_input(server: MockServer) -> None:
         assert post(server, junk).status_code == 400
     reply = openai_client(server, "ok").chat.completions.create(model="m", messages=MESSAGES)
     assert reply.choices[0].message.content == "fine"
+
+
+def test_a_bug_of_ours_is_a_500_in_the_api_shape_and_logged(
+    server: MockServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import mockserver.server.app as app_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("renderer bug")
+
+    monkeypatch.setattr(app_module, "plan_response", broken)
+    with pytest.raises(openai.InternalServerError, match="mockserver internal error"):
+        openai_client(server, "ok").chat.completions.create(model="m", messages=MESSAGES)
+    assert any("renderer bug" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+    caplog.clear()  # expected: keep the no-server-errors guard quiet

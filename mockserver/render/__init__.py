@@ -6,9 +6,10 @@ No I/O and no clock here, so `mockserver show` and the server agree byte for byt
 from .api import Api
 from .chat import ChatApi
 from .plan import Plan, Write
+from .raw import RawApi
 from .request import ApiRequest, BadRequest
 from .respond import plan_response
 
-APIS: dict[str, Api] = {"chat": ChatApi()}
+APIS: dict[str, Api] = {"chat": ChatApi(), "raw": RawApi()}
 
 __all__ = ["APIS", "Api", "ApiRequest", "BadRequest", "Plan", "Write", "plan_response"]

@@ -75,7 +75,7 @@ def create_app(
         handler = _api_handler(APIS[api_name])
         app.router.add_post(path, handler)
         app.router.add_post("/s/{scenario}" + path, handler)
-    app.router.add_route("*", "/{tail:.*}", _unknown_route)
+    app.router.add_route("*", "/{tail:.*}", _unknown_route)  # raw SSE, or a 404
     return app
 
 
@@ -86,35 +86,33 @@ def _api_handler(api: Api) -> Any:
     return handler
 
 
+class _Refusal(Exception):
+    """Answer with this API error instead of a scenario."""
+
+    def __init__(self, status: int, message: str, param: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.error = ApiError(status, message, "invalid_request_error", code, param)
+
+
 async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
+    """One request, start to end: parse, choose, plan, play, log."""
     state = request.app[STATE]
     loop = asyncio.get_running_loop()
     started = loop.time()
     outcome = Outcome()
     label = "-"
+    raw = api.name == "raw"
+    prefix_name, path = _split_prefix(request.path)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    parsed = ApiRequest(api.name, method=request.method, path=path, headers=headers)
     try:
-        prefix_name, path = _split_prefix(request.path)
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        base = ApiRequest(api.name, method=request.method, path=path, headers=headers)
         try:
-            body = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
-            return await _reject(request, api, base, outcome, 400, _INVALID_JSON, None, None)
-        try:
-            parsed = api.parse(body, replace(base, json=body))
-        except BadRequest as exc:
-            return await _reject(request, api, base, outcome, 400, exc.message, exc.param, exc.code)
-
-        named = prefix_name or headers.get("x-mock-scenario")
-        try:
-            scenario = state.registry.choose(parsed, named=named, default=state.settings.default)
-        except ScenarioNotFound as exc:
-            message = (
-                f"No scenario named '{exc.name}'{suggest(exc.name, exc.known)}. "
-                f"Loaded scenarios: {', '.join(exc.known) or 'none'}."
-            )
-            return await _reject(request, api, parsed, outcome, 404, message, None, "scenario_not_found")
-
+            parsed = await _parse(request, api, parsed, raw)
+            named = prefix_name or headers.get("x-mock-scenario")
+            scenario = _choose(state, parsed, named, raw)
+        except _Refusal as refusal:
+            plan = plan_error(api, refusal.error, parsed, f"error/{request.path}")
+            return await play(request, plan, 0.0, outcome)
         if scenario is None:
             name, response, seed = AUTO_NAME, auto_response(parsed), state.settings.seed
         else:
@@ -129,8 +127,52 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
     except asyncio.CancelledError:
         outcome.left_early = True  # the client went away; aiohttp cancelled us
         raise
+    except Exception:
+        # A bug of ours: say so loudly (tests fail on this log), answer in the
+        # API's shape if the headers are not out yet, else cut the stream.
+        log.exception("mockserver failed on %s %s", request.method, request.path)
+        if outcome.headers_sent:
+            if request.transport is not None:
+                request.transport.close()
+            raise
+        error = ApiError(500, "mockserver internal error (see its log)", "server_error", None, None)
+        return web.json_response(api.error_body(error), status=500)
     finally:
         _log(request, label, outcome, loop.time() - started)
+
+
+async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool) -> ApiRequest:
+    data = await request.read()
+    try:
+        body = json.loads(data) if data or not raw else None
+    except (ValueError, UnicodeDecodeError):
+        if not raw:
+            raise _Refusal(400, _INVALID_JSON) from None
+        body = None
+    try:
+        return api.parse(body, replace(base, json=body))
+    except BadRequest as exc:
+        raise _Refusal(400, exc.message, exc.param, exc.code) from None
+
+
+def _choose(state: ServerState, request: ApiRequest, named: str | None, raw: bool) -> Scenario | None:
+    """The scenario for the request; None for the auto-responder. On a raw path only
+    a scenario named, or one whose `match.path` names the path, applies."""
+    try:
+        if raw and named is None:
+            found = state.registry.first_match(request, require_path=True)
+            if found is None:
+                raise _Refusal(
+                    404, f"Unknown request URL: {request.method} {request.path}.", None, "unknown_url"
+                )
+            return found
+        return state.registry.choose(request, named=named, default=state.settings.default)
+    except ScenarioNotFound as exc:
+        message = (
+            f"No scenario named '{exc.name}'{suggest(exc.name, exc.known)}. "
+            f"Loaded scenarios: {', '.join(exc.known) or 'none'}."
+        )
+        raise _Refusal(404, message, None, "scenario_not_found") from None
 
 
 def _split_prefix(path: str) -> tuple[str | None, str]:
@@ -149,30 +191,13 @@ _INVALID_JSON = (
 )
 
 
-async def _reject(
-    request: web.Request,
-    api: Api,
-    parsed: ApiRequest,
-    outcome: Outcome,
-    status: int,
-    message: str,
-    param: str | None,
-    code: str | None,
-) -> web.StreamResponse:
-    error = ApiError(status, message, "invalid_request_error", code, param)
-    plan = plan_error(api, error, parsed, f"error/{id(request)}")
-    return await play(request, plan, 0.0, outcome)
-
-
 async def _unknown_route(request: web.Request) -> web.StreamResponse:
     _, path = _split_prefix(request.path)
     if path in ROUTES:
-        status, message = 405, f"Method {request.method} is not allowed for {path}; use POST."
-    else:
-        status, message = 404, f"Unknown request URL: {request.method} {request.path}."
-    error = ApiError(status, message, "invalid_request_error", "unknown_url", None)
-    body = APIS["chat"].error_body(error)
-    return web.json_response(body, status=status)
+        message = f"Method {request.method} is not allowed for {path}; use POST."
+        error = ApiError(405, message, "invalid_request_error", "method_not_allowed", None)
+        return web.json_response(APIS["chat"].error_body(error), status=405)
+    return await _answer(request, APIS["raw"])
 
 
 def _log(request: web.Request, label: str, outcome: Outcome, seconds: float) -> None:

@@ -31,6 +31,7 @@ class Outcome:
     events_total: int = 0
     bytes_sent: int = 0
     left_early: bool = False
+    headers_sent: bool = False
     ending: str = "close"
 
 
@@ -57,6 +58,7 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
     response = web.StreamResponse(status=plan.status, headers=dict(plan.headers))
     response.enable_chunked_encoding()
     await response.prepare(request)
+    outcome.headers_sent = True
     start = loop.time()  # the schedule's clock starts when the headers are out
     writes = plan.writes
     position = 0

@@ -50,9 +50,14 @@ class Registry:
     def __iter__(self) -> Iterator[Scenario]:
         return iter(list(self._by_name.values()))
 
-    def first_match(self, request: ApiRequest) -> Scenario | None:
+    def first_match(self, request: ApiRequest, *, require_path: bool = False) -> Scenario | None:
+        """The first scenario whose rule accepts `request`; with require_path, only
+        rules that name a path take part (how raw endpoints come to exist)."""
         for scenario in self._ordered:
-            if scenario.match is not None and matches(scenario.match, request):
+            rule = scenario.match
+            if rule is None or (require_path and rule.path is None):
+                continue
+            if matches(rule, request):
                 return scenario
         return None
 

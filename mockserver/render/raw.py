@@ -1,0 +1,74 @@
+"""Raw Server-Sent Events, for any endpoint that is not one of the known APIs
+(a scenario's `match.path` names it): each step as plain SSE, nothing added."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from . import sse
+from .api import Rendering
+from .errors import ApiError
+from .openai_request import content_text
+from .plan import TimedEvent
+from .request import ApiRequest
+from .script import CommentItem, Delta, DoneItem, ErrorItem, EventItem, RawItem
+
+
+class RawApi:
+    """`text` → `data: TEXT`; `event`, `comment`, `raw` and `done` as written;
+    `error` → `event: error` with `{"error": {...}}`. Steps that belong to an LLM
+    API (tool calls, finish, usage, reasoning, refusal) have no raw form and are
+    skipped. No `[DONE]` unless the scenario has a `done` step."""
+
+    name = "raw"
+
+    def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
+        # Any body is fine; read what the matching rules can use, if it is there.
+        if not isinstance(body, dict):
+            return replace(request, stream=True)
+        model = body.get("model")
+        messages = body.get("messages")
+        last = ""
+        if isinstance(messages, list):
+            users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+            last = content_text(users[-1].get("content")) if users else ""
+        elif isinstance(body.get("prompt"), str):
+            last = body["prompt"]
+        return replace(
+            request,
+            model=model if isinstance(model, str) else "",
+            last_message=last,
+            stream=body.get("stream") is not False,
+        )
+
+    def error_body(self, error: ApiError) -> Any:
+        return {"error": {"message": error.message, "type": error.type, "code": error.code}}
+
+    def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
+        return {"x-request-id": request_id}
+
+    def stream(self, rendering: Rendering) -> list[TimedEvent]:
+        le = rendering.line_ending
+        out: list[TimedEvent] = []
+        for beat in rendering.script.beats:
+            item = beat.item
+            if isinstance(item, Delta) and item.channel == "text":
+                out.append(TimedEvent(beat.at, sse.event(item.text, line_ending=le)))
+            elif isinstance(item, ErrorItem):
+                data = sse.to_json(self.error_body(item.error))
+                out.append(TimedEvent(beat.at, sse.event(data, name="error", line_ending=le)))
+            elif isinstance(item, EventItem):
+                event = sse.event(item.data, name=item.event, id=item.id, retry=item.retry, line_ending=le)
+                out.append(TimedEvent(beat.at, event))
+            elif isinstance(item, CommentItem):
+                out.append(TimedEvent(beat.at, sse.comment(item.text, le)))
+            elif isinstance(item, RawItem):
+                out.append(TimedEvent(beat.at, item.text.encode("utf-8")))
+            elif isinstance(item, DoneItem):
+                out.append(TimedEvent(beat.at, sse.event("[DONE]", line_ending=le)))
+        return out
+
+    def body(self, rendering: Rendering) -> Any:
+        reply = rendering.script.reply
+        return {"text": reply.text}
