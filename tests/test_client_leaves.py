@@ -7,7 +7,6 @@ import asyncio
 import time
 
 from helpers import MESSAGES, ServeFactory, async_openai_client, openai_client
-
 from mockserver import MockServer
 
 LONG = """

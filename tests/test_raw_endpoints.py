@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from helpers import ServeFactory
 from httpx_sse import connect_sse
 
+from helpers import ServeFactory
 from mockserver import MockServer
 
 SCENARIOS = """
