@@ -6,13 +6,21 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from types import TracebackType
+from typing import Any, TypeVar
 
 from aiohttp import web
 
-from .scenario import Scenario
-from .server.app import create_app
+from .errors import MockServerError, ScenarioNotFound
+from .scenario import Scenario, load_mapping, load_text
+from .server.app import STATE, create_app
+from .server.journal import Entry
+from .server.state import ServerState
+
+T = TypeVar("T")
 
 # Open streams get this long to finish when the server stops; then they are cut.
 SHUTDOWN_GRACE = 0.25
@@ -44,8 +52,13 @@ class MockServer:
         time_scale: float = 1.0,
         seed: int | None = None,
         default: str | None = None,
+        admin_token: str | None = None,
     ) -> None:
-        self.app = create_app(scenarios, time_scale=time_scale, seed=seed, default=default)
+        self.app = create_app(
+            scenarios, time_scale=time_scale, seed=seed, default=default, admin_token=admin_token
+        )
+        self._state: ServerState = self.app[STATE]
+        self._added = 0
         self.host = host
         self.port = port
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -100,6 +113,83 @@ class MockServer:
         self._thread.join(timeout=10)
         self._thread = None
 
+    # --- what a test does with the server (each runs on the server's loop) ---
+
+    def _call(self, function: Callable[[ServerState], T]) -> T:
+        """Run `function(state)` on the server's loop, where the state lives."""
+        loop = self._loop
+        if loop is None or self._thread is None:
+            return function(self._state)  # not started: nothing else touches it
+
+        async def run() -> T:
+            return function(self._state)
+
+        return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=10)
+
+    def add(self, scenario: Mapping[str, Any] | str | os.PathLike[str]) -> str:
+        """Add a scenario while serving: a mapping, YAML text, or a file path.
+        Returns its name (the first one's, for a file of several). A bad scenario
+        raises ScenarioErrors naming the key path."""
+        self._added += 1
+        default_name = f"added-{self._added}"
+        if isinstance(scenario, Mapping):
+            data = dict(scenario)
+            data.setdefault("name", default_name)
+            scenarios = load_mapping(data, "<added scenario>")
+        elif _is_path(scenario):
+            path = Path(scenario)
+            scenarios = load_text(path.read_text(encoding="utf-8"), str(path))
+        else:
+            scenarios = load_text(scenario, "<added scenario>", default_name=default_name)
+        names = self._call(lambda state: state.add(scenarios))
+        return names[0]
+
+    def use(self, name: str) -> None:
+        """Answer requests no rule matches with scenario `name`, until reset."""
+
+        def set_default(state: ServerState) -> None:
+            if state.registry.get(name) is None:
+                raise ScenarioNotFound(name, state.registry.names())
+            state.settings.default = name
+
+        self._call(set_default)
+
+    def configure(self, *, time_scale: float | None = None, seed: int | None = None) -> None:
+        """Change the time scale or seed until reset."""
+        if time_scale is not None and time_scale < 0:
+            raise MockServerError(f"time_scale must be 0 or more, got {time_scale}")
+
+        def apply(state: ServerState) -> None:
+            if time_scale is not None:
+                state.settings.time_scale = time_scale
+            if seed is not None:
+                state.settings.seed = seed
+
+        self._call(apply)
+
+    @property
+    def requests(self) -> list[Entry]:
+        """The journal, oldest first. Waits a moment for requests still being
+        answered (a client that just closed its stream is noticed right after)."""
+        deadline = time.monotonic() + 0.25
+        while self._call(lambda state: state.journal.open) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self._call(lambda state: state.journal.snapshot())
+
+    def reset(self) -> None:
+        """Forget counters, journal, added scenarios and changed settings."""
+        self._call(lambda state: state.reset())
+
+    def take_failures(self) -> list[BaseException]:
+        """Exceptions raised inside the server since the last call (then forgotten)."""
+
+        def take(state: ServerState) -> list[BaseException]:
+            failures = list(state.failures)
+            state.failures.clear()
+            return failures
+
+        return self._call(take)
+
     def __enter__(self) -> MockServer:
         return self.start()
 
@@ -110,3 +200,10 @@ class MockServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _is_path(value: str | os.PathLike[str]) -> bool:
+    """A path object, or a one-line string naming a scenario file (else YAML text)."""
+    if isinstance(value, os.PathLike):
+        return True
+    return "\n" not in value and value.endswith((".yaml", ".yml", ".json"))

@@ -139,7 +139,7 @@ def test_serve_logs_one_line_per_request() -> None:
     process.wait(timeout=5)
     err = process.stderr.read()
     assert re.search(
-        r"POST  /s/drop-after-third-chunk/v1/chat/completions  drop-after-third-chunk#1  "
+        r"POST  /s/drop-after-third-chunk/v1/chat/completions  drop-after-third-chunk\[1\]  "
         r"200  4/4 events  \d+ms  disconnect",
         err,
     ), err

@@ -254,8 +254,11 @@ class Scenario:
     seed: int | None = None
     cycle: bool = False
 
-    def response_for(self, number: int) -> Response:
-        """The response for this scenario's request `number` (0-based)."""
+    def response_index(self, number: int) -> int:
+        """Which response answers this scenario's request `number` (0-based)."""
         if self.cycle:
-            return self.responses[number % len(self.responses)]
-        return self.responses[min(number, len(self.responses) - 1)]
+            return number % len(self.responses)
+        return min(number, len(self.responses) - 1)
+
+    def response_for(self, number: int) -> Response:
+        return self.responses[self.response_index(number)]

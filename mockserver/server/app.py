@@ -8,7 +8,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -20,30 +20,16 @@ from ..render.errors import ApiError
 from ..render.respond import plan_error
 from ..scenario import Scenario, load_scenarios
 from ..scenario.fields import suggest
+from .admin import add_admin_routes
+from .journal import DEFAULT_SIZE, Entry
 from .player import Outcome, play
-from .select import Counters, Registry
+from .state import ServerState, Settings
 
 log = logging.getLogger("mockserver.requests")
 
 # Where each API lives; every one is also served under /s/NAME/.
 ROUTES: dict[str, str] = {"/v1/chat/completions": "chat"}
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
-
-
-@dataclass
-class Settings:
-    time_scale: float = 1.0
-    seed: int | None = None
-    default: str | None = None
-
-
-@dataclass
-class ServerState:
-    """Everything a running server knows; one per application."""
-
-    registry: Registry
-    settings: Settings
-    counters: Counters = field(default_factory=Counters)
 
 
 STATE = web.AppKey("mockserver_state", ServerState)
@@ -55,6 +41,8 @@ def create_app(
     time_scale: float = 1.0,
     seed: int | None = None,
     default: str | None = None,
+    admin_token: str | None = None,
+    journal_size: int = DEFAULT_SIZE,
 ) -> web.Application:
     """The mockserver aiohttp Application, serving `scenarios` (files, folders or
     Scenario values). Raises ScenarioErrors on a bad scenario file."""
@@ -66,17 +54,28 @@ def create_app(
     loaded = load_scenarios(paths) + loaded if paths else loaded
     if time_scale < 0:
         raise MockServerError(f"time_scale must be 0 or more, got {time_scale}")
-    registry = Registry(loaded)
-    if default is not None and registry.get(default) is None:
-        raise ScenarioNotFound(default, registry.names())
+    if journal_size < 1:
+        raise MockServerError(f"journal_size must be at least 1, got {journal_size}")
+    state = ServerState(
+        tuple(loaded), Settings(time_scale, seed, None), admin_token=admin_token, journal_size=journal_size
+    )
+    if default is not None:
+        state.initial.default = state.settings.default = _known(state, default)
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
-    app[STATE] = ServerState(registry, Settings(time_scale, seed, default))
+    app[STATE] = state
     for path, api_name in ROUTES.items():
         handler = _api_handler(APIS[api_name])
         app.router.add_post(path, handler)
         app.router.add_post("/s/{scenario}" + path, handler)
+    add_admin_routes(app, state)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)  # raw SSE, or a 404
     return app
+
+
+def _known(state: ServerState, name: str) -> str:
+    if state.registry.get(name) is None:
+        raise ScenarioNotFound(name, state.registry.names())
+    return name
 
 
 def _api_handler(api: Api) -> Any:
@@ -95,41 +94,43 @@ class _Refusal(Exception):
 
 
 async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
-    """One request, start to end: parse, choose, plan, play, log."""
+    """One request, start to end: parse, choose, plan, play, journal, log."""
     state = request.app[STATE]
     loop = asyncio.get_running_loop()
     started = loop.time()
     outcome = Outcome()
-    label = "-"
     raw = api.name == "raw"
     prefix_name, path = _split_prefix(request.path)
     headers = {k.lower(): v for k, v in request.headers.items()}
+    entry = state.journal.record(request.method, request.path, headers)
     parsed = ApiRequest(api.name, method=request.method, path=path, headers=headers)
     try:
         try:
             parsed = await _parse(request, api, parsed, raw)
+            entry.json = parsed.json
             named = prefix_name or headers.get("x-mock-scenario")
             scenario = _choose(state, parsed, named, raw)
         except _Refusal as refusal:
             plan = plan_error(api, refusal.error, parsed, f"error/{request.path}")
             return await play(request, plan, 0.0, outcome)
+        name = scenario.name if scenario is not None else AUTO_NAME
+        number = state.next_number(name, headers.get("x-mock-session"))
         if scenario is None:
-            name, response, seed = AUTO_NAME, auto_response(parsed), state.settings.seed
+            response, seed = auto_response(parsed), state.settings.seed
         else:
-            name = scenario.name
+            entry.scenario = scenario.name
+            entry.response_index = scenario.response_index(number)
+            response = scenario.responses[entry.response_index]
             seed = scenario.seed if scenario.seed is not None else state.settings.seed
-        number = state.counters.next(name)
-        if scenario is not None:
-            response = scenario.response_for(number)
-        label = f"{name}#{number + 1}"
         plan = plan_response(api, response, parsed, scenario=name, number=number, seed=seed)
         return await play(request, plan, state.settings.time_scale, outcome)
     except asyncio.CancelledError:
         outcome.left_early = True  # the client went away; aiohttp cancelled us
         raise
-    except Exception:
-        # A bug of ours: say so loudly (tests fail on this log), answer in the
-        # API's shape if the headers are not out yet, else cut the stream.
+    except Exception as exc:
+        # A bug of ours: say so loudly (the pytest fixture fails the test with it),
+        # answer in the API's shape if the headers are not out yet, else cut.
+        state.failures.append(exc)
         log.exception("mockserver failed on %s %s", request.method, request.path)
         if outcome.headers_sent:
             if request.transport is not None:
@@ -138,7 +139,20 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
         error = ApiError(500, "mockserver internal error (see its log)", "server_error", None, None)
         return web.json_response(api.error_body(error), status=500)
     finally:
-        _log(request, label, outcome, loop.time() - started)
+        _complete(entry, outcome, loop.time() - started)
+        state.journal.finish(entry)
+        _log(request, entry)
+
+
+def _complete(entry: Entry, outcome: Outcome, seconds: float) -> None:
+    entry.status = outcome.status or None
+    entry.events_sent = outcome.events_sent
+    entry.bytes_sent = outcome.bytes_sent
+    entry.ending = outcome.ending if outcome.status or outcome.ending != "close" else None
+    entry.left_early = outcome.left_early
+    entry.left_after_event = outcome.events_sent if outcome.left_early else None
+    entry.duration = seconds
+    entry.events_total = outcome.events_total
 
 
 async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool) -> ApiRequest:
@@ -200,19 +214,24 @@ async def _unknown_route(request: web.Request) -> web.StreamResponse:
     return await _answer(request, APIS["raw"])
 
 
-def _log(request: web.Request, label: str, outcome: Outcome, seconds: float) -> None:
+def _log(request: web.Request, entry: Entry) -> None:
     if not log.isEnabledFor(logging.INFO):
         return
+    label = "-"
+    if entry.scenario is not None:
+        label = f"{entry.scenario}[{(entry.response_index or 0) + 1}]"
+    elif entry.status is not None and entry.status < 400:
+        label = AUTO_NAME
     parts = [
         request.method,
         request.path,
         label,
-        str(outcome.status or "-"),
-        f"{outcome.events_sent}/{outcome.events_total} events",
-        f"{seconds * 1000:.0f}ms",
+        str(entry.status or "-"),
+        f"{entry.events_sent}/{entry.events_total} events",
+        f"{(entry.duration or 0) * 1000:.0f}ms",
     ]
-    if outcome.left_early:
-        parts.append(f"client left after event {outcome.events_sent}")
-    elif outcome.ending != "close":
-        parts.append(outcome.ending)
+    if entry.left_early:
+        parts.append(f"client left after event {entry.events_sent}")
+    elif entry.ending not in (None, "close"):
+        parts.append(str(entry.ending))
     log.info("  ".join(parts))

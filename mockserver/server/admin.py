@@ -1,0 +1,101 @@
+"""The admin API under /_mock/ (SPEC §8): health, scenarios, the journal, reset.
+JSON in and out; with an admin token, every call but health needs it."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ..errors import ScenarioErrors
+from ..scenario import Scenario, load_text
+from ..show import describe_match, describe_responses
+
+if TYPE_CHECKING:
+    from .state import ServerState
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SOURCE = "request body"  # how an added scenario's errors name their "file"
+
+
+def add_admin_routes(app: web.Application, state: ServerState) -> None:
+    def guarded(handler: Handler) -> Handler:
+        async def check(request: web.Request) -> web.StreamResponse:
+            token = state.admin_token
+            if token is not None:
+                given = request.headers.get("Authorization", "")
+                expected = f"Bearer {token}"
+                # constant time: the comparison leaks nothing about the token
+                if not hmac.compare_digest(given.encode(), expected.encode()):
+                    return _error(401, "missing or wrong admin token (Authorization: Bearer TOKEN)")
+            return await handler(request)
+
+        return check
+
+    async def health(request: web.Request) -> web.StreamResponse:
+        return web.json_response(
+            {"status": "ok", "version": version("mockserver"), "scenarios": len(state.registry)}
+        )
+
+    async def list_scenarios(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"scenarios": [_describe(s) for s in state.registry]})
+
+    async def add_scenarios(request: web.Request) -> web.StreamResponse:
+        try:
+            text = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            return _error(400, "the body must be UTF-8 YAML or JSON")
+        try:
+            scenarios = load_text(text, SOURCE, default_name=f"added-{len(state.registry) + 1}")
+        except ScenarioErrors as exc:
+            return web.json_response(
+                {"error": {"message": "invalid scenario", "type": "invalid_scenario"},
+                 "errors": [e.format() for e in exc.errors]},
+                status=400,
+            )
+        return web.json_response({"added": state.add(scenarios)}, status=201)
+
+    async def delete_scenario(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if not state.registry.remove(name):
+            known = ", ".join(state.registry.names()) or "none"
+            return _error(404, f"no scenario named {name!r}; loaded: {known}")
+        return web.json_response({"deleted": name})
+
+    async def list_requests(request: web.Request) -> web.StreamResponse:
+        entries = [e.to_dict() for e in state.journal.snapshot()]
+        return web.json_response({"requests": entries, "dropped": state.journal.dropped})
+
+    async def clear_requests(request: web.Request) -> web.StreamResponse:
+        state.journal.clear()
+        return web.json_response({"cleared": True})
+
+    async def reset(request: web.Request) -> web.StreamResponse:
+        state.reset()
+        return web.json_response({"reset": True, "scenarios": len(state.registry)})
+
+    router = app.router
+    router.add_get("/_mock/health", health)
+    router.add_get("/_mock/scenarios", guarded(list_scenarios))
+    router.add_post("/_mock/scenarios", guarded(add_scenarios))
+    router.add_delete("/_mock/scenarios/{name}", guarded(delete_scenario))
+    router.add_get("/_mock/requests", guarded(list_requests))
+    router.add_delete("/_mock/requests", guarded(clear_requests))
+    router.add_post("/_mock/reset", guarded(reset))
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": {"message": message, "type": "admin_error"}}, status=status)
+
+
+def _describe(scenario: Scenario) -> dict[str, Any]:
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "match": describe_match(scenario),
+        "responses": describe_responses(scenario),
+        "source": f"{scenario.file}:{scenario.line}",
+    }

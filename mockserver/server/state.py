@@ -1,0 +1,59 @@
+"""What a running server knows and what tests may change: scenarios, settings,
+request counters, the journal, and failures to report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from ..scenario import Scenario
+from .journal import DEFAULT_SIZE, Journal
+from .select import Counters, Registry
+
+
+@dataclass
+class Settings:
+    time_scale: float = 1.0
+    seed: int | None = None
+    default: str | None = None  # the scenario for requests no rule matches
+
+
+@dataclass
+class ServerState:
+    """One per application. Touched only from the server's event loop."""
+
+    loaded: tuple[Scenario, ...]  # from the files given at start: kept by reset()
+    initial: Settings
+    admin_token: str | None = None
+    journal_size: int = DEFAULT_SIZE
+    settings: Settings = field(init=False)
+    registry: Registry = field(init=False)
+    counters: Counters = field(default_factory=Counters)
+    journal: Journal = field(init=False)
+    failures: list[BaseException] = field(default_factory=list)  # our own errors, for the test
+
+    def __post_init__(self) -> None:
+        self.settings = replace(self.initial)
+        self.registry = Registry(self.loaded)
+        self.journal = Journal(self.journal_size)
+
+    def reset(self) -> None:
+        """Forget counters, journal, failures and added scenarios; settings as at start."""
+        self.settings = replace(self.initial)
+        self.registry = Registry(self.loaded)
+        self.counters.clear()
+        self.journal.clear()
+        self.failures.clear()
+
+    def add(self, scenarios: Iterable[Scenario]) -> list[str]:
+        """Add (or replace, by name) scenarios while serving."""
+        names = []
+        for scenario in scenarios:
+            self.registry.add(scenario)
+            names.append(scenario.name)
+        return names
+
+    def next_number(self, scenario: str, session: str | None) -> int:
+        """The request number for `scenario`, counted per X-Mock-Session value so
+        tests sharing one server do not move each other's sequences."""
+        return self.counters.next(scenario if session is None else f"{scenario}\0{session}")
