@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
         default=_env("default"),
         help="scenario for requests no rule matches [MOCKSERVER_DEFAULT]",
     )
+    serve.add_argument(
+        "--admin-token",
+        default=_env("admin_token"),
+        help="require `Authorization: Bearer TOKEN` on the admin API [MOCKSERVER_ADMIN_TOKEN]",
+    )
 
     validate = commands.add_parser("validate", help="check scenario files")
     validate.add_argument("paths", nargs="*", metavar="PATH")
@@ -183,7 +188,9 @@ def _show(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     paths = _default_paths(args.paths)
-    app = create_app(paths, time_scale=args.time_scale, seed=args.seed, default=args.default)
+    app = create_app(
+        paths, time_scale=args.time_scale, seed=args.seed, default=args.default, admin_token=args.admin_token
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s  %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("aiohttp").setLevel(logging.WARNING)
     return asyncio.run(_serve_forever(app, args.host, args.port, paths))

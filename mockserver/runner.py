@@ -17,7 +17,7 @@ from aiohttp import web
 from .errors import MockServerError, ScenarioNotFound
 from .scenario import Scenario, load_mapping, load_text
 from .server.app import STATE, create_app
-from .server.journal import Entry
+from .server.journal import DEFAULT_SIZE, Entry
 from .server.state import ServerState
 
 T = TypeVar("T")
@@ -53,9 +53,15 @@ class MockServer:
         seed: int | None = None,
         default: str | None = None,
         admin_token: str | None = None,
+        journal_size: int = DEFAULT_SIZE,
     ) -> None:
         self.app = create_app(
-            scenarios, time_scale=time_scale, seed=seed, default=default, admin_token=admin_token
+            scenarios,
+            time_scale=time_scale,
+            seed=seed,
+            default=default,
+            admin_token=admin_token,
+            journal_size=journal_size,
         )
         self._state: ServerState = self.app[STATE]
         self._added = 0
@@ -136,11 +142,11 @@ class MockServer:
             data = dict(scenario)
             data.setdefault("name", default_name)
             scenarios = load_mapping(data, "<added scenario>")
-        elif _is_path(scenario):
+        elif isinstance(scenario, str) and not _is_path(scenario):
+            scenarios = load_text(scenario, "<added scenario>", default_name=default_name)
+        else:
             path = Path(scenario)
             scenarios = load_text(path.read_text(encoding="utf-8"), str(path))
-        else:
-            scenarios = load_text(scenario, "<added scenario>", default_name=default_name)
         names = self._call(lambda state: state.add(scenarios))
         return names[0]
 

@@ -1,5 +1,5 @@
-"""Shared fixtures: a real mockserver on 127.0.0.1 in a background thread, and
-OpenAI clients pointed at it."""
+"""Shared fixtures: `serve`, a real mockserver per test with inline scenarios, and a
+guard that fails any test during which the server logged an error."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pytest
 from helpers import ServeFactory
 from mockserver import MockServer
 from mockserver.scenario import load_text
+
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture

@@ -52,8 +52,10 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
             scenarios = load_text(text, SOURCE, default_name=f"added-{len(state.registry) + 1}")
         except ScenarioErrors as exc:
             return web.json_response(
-                {"error": {"message": "invalid scenario", "type": "invalid_scenario"},
-                 "errors": [e.format() for e in exc.errors]},
+                {
+                    "error": {"message": "invalid scenario", "type": "invalid_scenario"},
+                    "errors": [e.format() for e in exc.errors],
+                },
                 status=400,
             )
         return web.json_response({"added": state.add(scenarios)}, status=201)

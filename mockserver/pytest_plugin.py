@@ -1,0 +1,117 @@
+"""The pytest plugin (SPEC §7): the `mockserver` fixture, its marker and ini options.
+
+Registered through the `pytest11` entry point. The only module that imports pytest;
+mockserver's server side is imported when a test first asks for the fixture, so
+the plugin costs nothing to load.
+
+Precedence, from strongest: the `@pytest.mark.mockserver(...)` marker, then the ini
+options, then the defaults (no scenario files, time scale 1, seed 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .runner import MockServer
+
+MARKER = "mockserver"
+MARKER_KEYS = ("scenario", "time_scale", "seed")
+MARKER_HELP = (
+    "mockserver(scenario=None, time_scale=None, seed=None): for this test, answer "
+    "unmatched requests with `scenario`, scale every delay by `time_scale`, seed with `seed`."
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "mockserver_scenarios",
+        "scenario files and folders the mockserver fixture serves (one per line, relative to the ini file)",
+        type="paths",
+        default=[],
+    )
+    parser.addini(
+        "mockserver_time_scale",
+        "multiply every scenario delay by this (0 plays instantly); default 1",
+        default="1",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Check every mockserver marker before anything runs: a typo is a usage error."""
+    for item in items:
+        for marker in item.iter_markers(MARKER):
+            _marker_options(marker, item.nodeid)
+
+
+def _marker_options(marker: pytest.Mark, where: str) -> dict[str, Any]:
+    if marker.args:
+        raise pytest.UsageError(
+            f"{where}: @pytest.mark.mockserver takes keyword arguments only: {', '.join(MARKER_KEYS)}"
+        )
+    unknown = sorted(set(marker.kwargs) - set(MARKER_KEYS))
+    if unknown:
+        raise pytest.UsageError(
+            f"{where}: @pytest.mark.mockserver got unknown argument(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(MARKER_KEYS)}"
+        )
+    options = dict(marker.kwargs)
+    scenario, time_scale, seed = (options.get(k) for k in MARKER_KEYS)
+    if scenario is not None and not isinstance(scenario, str):
+        raise pytest.UsageError(f"{where}: mockserver(scenario=...) must be a scenario name")
+    if time_scale is not None and (
+        isinstance(time_scale, bool) or not isinstance(time_scale, (int, float)) or time_scale < 0
+    ):
+        raise pytest.UsageError(f"{where}: mockserver(time_scale=...) must be a number, 0 or more")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise pytest.UsageError(f"{where}: mockserver(seed=...) must be a whole number")
+    return options
+
+
+def _ini_time_scale(config: pytest.Config) -> float:
+    raw = config.getini("mockserver_time_scale")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise pytest.UsageError(f"mockserver_time_scale must be a number, got {raw!r}") from None
+    if value < 0:
+        raise pytest.UsageError(f"mockserver_time_scale must be 0 or more, got {raw!r}")
+    return value
+
+
+@pytest.fixture(scope="session")
+def _mockserver_session(pytestconfig: pytest.Config) -> Iterator[MockServer]:
+    """One server per test session (per xdist worker: each is its own process)."""
+    from .runner import MockServer
+
+    paths = [str(p) for p in pytestconfig.getini("mockserver_scenarios")]
+    server = MockServer(paths, time_scale=_ini_time_scale(pytestconfig)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mockserver(_mockserver_session: MockServer, request: pytest.FixtureRequest) -> Iterator[MockServer]:
+    """A mockserver on 127.0.0.1 for this test: reset before it, configured by the
+    `mockserver` marker. Exceptions raised inside the server fail the test."""
+    server = _mockserver_session
+    server.reset()
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is not None:
+        options = _marker_options(marker, request.node.nodeid)
+        if options.get("scenario") is not None:
+            server.use(options["scenario"])
+        server.configure(time_scale=options.get("time_scale"), seed=options.get("seed"))
+    yield server
+    failures = server.take_failures()
+    if failures:
+        if len(failures) > 1:
+            failures[0].add_note(f"(and {len(failures) - 1} more exceptions inside mockserver)")
+        raise failures[0]
