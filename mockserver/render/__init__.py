@@ -3,13 +3,20 @@
 No I/O and no clock here, so `mockserver show` and the server agree byte for byte.
 """
 
+from .anthropic import AnthropicApi
 from .api import Api
 from .chat import ChatApi
 from .plan import Plan, Write
 from .raw import RawApi
 from .request import ApiRequest, BadRequest
 from .respond import plan_response
+from .responses import ResponsesApi
 
-APIS: dict[str, Api] = {"chat": ChatApi(), "raw": RawApi()}
+APIS: dict[str, Api] = {
+    "chat": ChatApi(),
+    "responses": ResponsesApi(),
+    "anthropic": AnthropicApi(),
+    "raw": RawApi(),
+}
 
 __all__ = ["APIS", "Api", "ApiRequest", "BadRequest", "Plan", "Write", "plan_response"]

@@ -33,7 +33,7 @@ class Api(Protocol):
         Raises BadRequest, which becomes the API's 400 error."""
         ...
 
-    def error_body(self, error: ApiError) -> Any:
+    def error_body(self, error: ApiError, request_id: str = "") -> Any:
         """The JSON body of an error response, in this API's shape."""
         ...
 

@@ -67,7 +67,7 @@ class ChatApi:
             input_words=len(all_text.split()),
         )
 
-    def error_body(self, error: ApiError) -> Any:
+    def error_body(self, error: ApiError, request_id: str = "") -> Any:
         return {
             "error": {
                 "message": error.message,

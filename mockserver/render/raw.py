@@ -42,7 +42,7 @@ class RawApi:
             stream=body.get("stream") is not False,
         )
 
-    def error_body(self, error: ApiError) -> Any:
+    def error_body(self, error: ApiError, request_id: str = "") -> Any:
         return {"error": {"message": error.message, "type": error.type, "code": error.code}}
 
     def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:

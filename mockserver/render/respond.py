@@ -42,7 +42,16 @@ def plan_response(
     ):
         status = errors.status_for(response.error, response.status)
         error = errors.resolve(response.error, status, request)
-        return _json_plan(api, response, request, base, status, api.error_body(error), error, delay)
+        return _json_plan(
+            api,
+            response,
+            request,
+            base,
+            status,
+            api.error_body(error, identity(base).request_id),
+            error,
+            delay,
+        )
 
     if response.body is not None:
         status = response.status or 200
@@ -167,7 +176,15 @@ def _complete_plan(api: Api, rendering: Rendering, base: str) -> Plan:
     if reply.error is not None:
         error = reply.error
         return _json_plan(
-            api, response, request, base, error.status, api.error_body(error), error, delay, script.end_at
+            api,
+            response,
+            request,
+            base,
+            error.status,
+            api.error_body(error, script.identity.request_id),
+            error,
+            delay,
+            script.end_at,
         )
     return _json_plan(
         api, response, request, base, response.status or 200, api.body(rendering), None, delay, script.end_at
@@ -181,5 +198,12 @@ def _stop_at(script: Script) -> float:
 def plan_error(api: Api, error: errors.ApiError, request: ApiRequest, seed_text: str) -> Plan:
     """An error the server itself answers with (bad request, unknown scenario)."""
     return _json_plan(
-        api, Response(line=0), request, seed_text, error.status, api.error_body(error), error, 0.0
+        api,
+        Response(line=0),
+        request,
+        seed_text,
+        error.status,
+        api.error_body(error, identity(seed_text).request_id),
+        error,
+        0.0,
     )

@@ -37,6 +37,7 @@ class ToolStart:
     id: str
     name: str
     legacy: bool
+    id_given: bool = False  # the scenario set the id; else it was made ("call_…")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,7 @@ class ToolResult:
     id: str
     name: str
     arguments: str
+    id_given: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +249,7 @@ class _Accumulated:
         default_factory=lambda: {"text": [], "reasoning": [], "refusal": []}
     )
     tools: dict[int, list[str]] = field(default_factory=dict)  # index → [id, name, args...]
+    given_ids: set[int] = field(default_factory=set)  # indexes whose id the scenario set
     function: list[str] | None = None
     finish: str | None = None
     usage: tuple[int | None, int | None] | None = None
@@ -332,7 +335,9 @@ class _Builder:
                 call_id = step.id or f"call_{self._token(index)}"
                 name = step.name.render(self.values)
                 self.acc.tools[index] = [call_id, name]
-                start = ToolStart(index, call_id, name, legacy=False)
+                if step.id is not None:
+                    self.acc.given_ids.add(index)
+                start = ToolStart(index, call_id, name, legacy=False, id_given=step.id is not None)
             else:
                 start = None
             parts = self.acc.tools[index]
@@ -378,7 +383,7 @@ class _Builder:
         reasoning = "".join(acc.channels["reasoning"])
         refusal = "".join(acc.channels["refusal"])
         tool_calls = tuple(
-            ToolResult(index, parts[0], parts[1], "".join(parts[2:]))
+            ToolResult(index, parts[0], parts[1], "".join(parts[2:]), index in acc.given_ids)
             for index, parts in sorted(acc.tools.items())
         )
         function = ToolResult(0, "", acc.function[1], "".join(acc.function[2:])) if acc.function else None

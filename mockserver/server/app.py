@@ -28,7 +28,11 @@ from .state import ServerState, Settings
 log = logging.getLogger("mockserver.requests")
 
 # Where each API lives; every one is also served under /s/NAME/.
-ROUTES: dict[str, str] = {"/v1/chat/completions": "chat"}
+ROUTES: dict[str, str] = {
+    "/v1/chat/completions": "chat",
+    "/v1/responses": "responses",
+    "/v1/messages": "anthropic",
+}
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
 
 

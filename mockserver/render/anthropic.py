@@ -1,0 +1,316 @@
+"""Anthropic Messages: `POST /v1/messages` (wire-formats.md §5).
+
+Every event has an `event:` line (Anthropic clients skip events without one):
+`message_start`, then per block `content_block_start` / `_delta` / `_stop`, then
+`message_delta` with the stop reason and usage, and `message_stop`. No `[DONE]`.
+Reasoning becomes a thinking block, a tool call a tool_use block, a comment a
+`ping`, an error step `event: error`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from dataclasses import replace
+from typing import Any
+
+from . import sse
+from .api import Rendering
+from .blocks import Add, Block, Close, Open, segment
+from .errors import ApiError
+from .openai_request import content_text
+from .plan import TimedEvent
+from .request import ApiRequest, BadRequest, Tool
+from .script import CommentItem, ErrorItem, EventItem, RawItem, Reply, Script
+
+STOP_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
+ERROR_TYPES = {  # Anthropic's error types, and the status each goes with
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+_BY_STATUS = {status: kind for kind, status in ERROR_TYPES.items()}
+
+
+def anthropic_error_type(error: ApiError) -> str:
+    """The error's type in Anthropic's words: kept if it is one, else from the status."""
+    if error.type in ERROR_TYPES:
+        return error.type
+    return _BY_STATUS.get(error.status, "api_error" if error.status >= 500 else "invalid_request_error")
+
+
+def _field_required(name: str) -> BadRequest:
+    return BadRequest(f"{name}: Field required", name, None)
+
+
+class AnthropicApi:
+    name = "anthropic"
+
+    def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.", None, None)
+        for required in ("model", "max_tokens", "messages"):
+            if required not in body:
+                raise _field_required(required)
+        model, max_tokens, messages = body["model"], body["max_tokens"], body["messages"]
+        if not isinstance(model, str):
+            raise BadRequest("model: Input should be a valid string", "model", None)
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+            raise BadRequest("max_tokens: Input should be a valid positive integer", "max_tokens", None)
+        if not isinstance(messages, list):
+            raise BadRequest("messages: Input should be a valid list", "messages", None)
+        last, texts = "", []
+        for i, message in enumerate(messages):
+            if not isinstance(message, dict):
+                raise BadRequest(f"messages.{i}: Input should be a valid dictionary", f"messages.{i}", None)
+            if message.get("role") not in ("user", "assistant"):
+                raise BadRequest(
+                    f"messages.{i}.role: Input should be 'user' or 'assistant'", f"messages.{i}.role", None
+                )
+            if "content" not in message:
+                raise _field_required(f"messages.{i}.content")
+            text = content_text(message["content"])
+            texts.append(text)
+            if message["role"] == "user":
+                last = text
+        stream = body.get("stream", False)
+        if not isinstance(stream, bool):
+            raise BadRequest("stream: Input should be a valid boolean", "stream", None)
+        system = body.get("system")
+        return replace(
+            request,
+            model=model,
+            stream=stream,
+            last_message=last,
+            tools=_tools(body.get("tools")),
+            tool_choice=_tool_choice(body.get("tool_choice")),
+            input_words=len(f"{content_text(system) if system else ''} {' '.join(texts)}".split()),
+        )
+
+    def error_body(self, error: ApiError, request_id: str = "") -> Any:
+        return {
+            "type": "error",
+            "error": {"type": anthropic_error_type(error), "message": error.message},
+            "request_id": request_id or None,
+        }
+
+    def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
+        return {"request-id": request_id, "anthropic-organization-id": "mockserver"}
+
+    def stream(self, rendering: Rendering) -> list[TimedEvent]:
+        return _AnthropicStream(rendering).events()
+
+    def body(self, rendering: Rendering) -> Any:
+        script = rendering.script
+        blocks: dict[int, Block] = {}
+        for _, mark in segment(script):
+            if isinstance(mark, Open):
+                blocks[mark.block.number] = mark.block
+        content = [_final_block(script, blocks[n]) for n in sorted(blocks)]
+        message = _message(rendering, content)
+        message["stop_reason"] = _stop_reason(script.reply)
+        message["usage"]["output_tokens"] = script.reply.usage.output
+        return message
+
+
+def _tools(raw: Any) -> tuple[Tool, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise BadRequest("tools: Input should be a valid list", "tools", None)
+    tools = []
+    for i, tool in enumerate(raw):
+        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+            raise _field_required(f"tools.{i}.name")
+        schema = tool.get("input_schema")
+        tools.append(Tool(tool["name"], schema if isinstance(schema, dict) else None))
+    return tuple(tools)
+
+
+def _tool_choice(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or raw.get("type") not in ("auto", "any", "tool", "none"):
+        raise BadRequest("tool_choice: Input should be a valid tool choice", "tool_choice", None)
+    if raw["type"] == "tool":
+        name = raw.get("name")
+        if not isinstance(name, str):
+            raise _field_required("tool_choice.name")
+        return name
+    return {"any": "required"}.get(raw["type"], raw["type"])
+
+
+def _tool_id(script: Script, block: Block) -> str:
+    tool = block.tool
+    assert tool is not None
+    if tool.id_given:
+        return tool.id
+    return "toolu_01" + tool.id.removeprefix("call_")
+
+
+def _signature(script: Script, block: Block) -> str:
+    rng = random.Random(f"{script.identity.token}/signature/{block.number}")
+    return "".join(rng.choices(string.ascii_letters + string.digits + "+/", k=88)) + "=="
+
+
+def _stop_reason(reply: Reply) -> str:
+    if reply.finish is None and reply.refusal and not reply.text:
+        return "refusal"
+    return STOP_REASONS[reply.finish_reason]
+
+
+def _message(rendering: Rendering, content: list[dict[str, Any]]) -> dict[str, Any]:
+    script = rendering.script
+    return {
+        "id": rendering.response.id or f"msg_01{script.identity.token}",
+        "type": "message",
+        "role": "assistant",
+        "model": script.model,
+        "content": content,
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": script.reply.usage.input,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "output_tokens": 1,
+        },
+    }
+
+
+def _start_block(script: Script, block: Block) -> dict[str, Any]:
+    if block.kind == "reasoning":
+        return {"type": "thinking", "thinking": "", "signature": ""}
+    if block.kind == "tool":
+        assert block.tool is not None
+        return {"type": "tool_use", "id": _tool_id(script, block), "name": block.tool.name, "input": {}}
+    return {"type": "text", "text": ""}
+
+
+def _final_block(script: Script, block: Block) -> dict[str, Any]:
+    if block.kind == "reasoning":
+        return {"type": "thinking", "thinking": block.text, "signature": _signature(script, block)}
+    if block.kind == "tool":
+        assert block.tool is not None
+        try:
+            arguments = json.loads(block.text) if block.text else {}
+        except ValueError:
+            arguments = {}  # the scripted arguments are not JSON: no input object to give
+        return {
+            "type": "tool_use",
+            "id": _tool_id(script, block),
+            "name": block.tool.name,
+            "input": arguments,
+        }
+    return {"type": "text", "text": block.text}
+
+
+class _AnthropicStream:
+    def __init__(self, rendering: Rendering) -> None:
+        self.rendering = rendering
+        self.script = rendering.script
+        self.le = rendering.line_ending
+        self.out: list[TimedEvent] = []
+        self.started = False
+        self.pinged = False
+
+    def emit(self, at: float, payload: dict[str, Any]) -> None:
+        self.out.append(
+            TimedEvent(at, sse.event(sse.to_json(payload), name=payload["type"], line_ending=self.le))
+        )
+
+    def start(self, at: float) -> None:
+        if not self.started:
+            self.started = True
+            self.emit(at, {"type": "message_start", "message": _message(self.rendering, [])})
+
+    def events(self) -> list[TimedEvent]:
+        for at, mark in segment(self.script):
+            if isinstance(mark, (Open, Add, Close)):
+                self.start(at)
+                self.block(at, mark)
+            elif isinstance(mark, ErrorItem):
+                error = mark.error
+                self.emit(
+                    at,
+                    {
+                        "type": "error",
+                        "error": {"type": anthropic_error_type(error), "message": error.message},
+                    },
+                )
+            elif isinstance(mark, CommentItem):
+                self.emit(at, {"type": "ping"})
+            elif isinstance(mark, EventItem):
+                self.out.append(
+                    TimedEvent(
+                        at,
+                        sse.event(
+                            mark.data, name=mark.event, id=mark.id, retry=mark.retry, line_ending=self.le
+                        ),
+                    )
+                )
+            elif isinstance(mark, RawItem):
+                self.out.append(TimedEvent(at, mark.text.encode("utf-8")))
+            # `done` has no Anthropic form; finish and usage shape message_delta
+        reply = self.script.reply
+        if reply.stop is None and reply.error is None:
+            at = self.script.end_at
+            self.start(at)
+            self.emit(
+                at,
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": _stop_reason(reply), "stop_sequence": None},
+                    "usage": {"output_tokens": reply.usage.output},
+                },
+            )
+            self.emit(at, {"type": "message_stop"})
+        return self.out
+
+    def block(self, at: float, mark: Open | Add | Close) -> None:
+        block = mark.block
+        if isinstance(mark, Open):
+            self.emit(
+                at,
+                {
+                    "type": "content_block_start",
+                    "index": block.number,
+                    "content_block": _start_block(self.script, block),
+                },
+            )
+            if not self.pinged:  # as the real API does, once, after the first block starts
+                self.pinged = True
+                self.emit(at, {"type": "ping"})
+        elif isinstance(mark, Add):
+            if block.kind == "reasoning":
+                delta = {"type": "thinking_delta", "thinking": mark.text}
+            elif block.kind == "tool":
+                delta = {"type": "input_json_delta", "partial_json": mark.text}
+            else:
+                delta = {"type": "text_delta", "text": mark.text}
+            self.emit(at, {"type": "content_block_delta", "index": block.number, "delta": delta})
+        else:
+            if block.kind == "reasoning":
+                self.emit(
+                    at,
+                    {
+                        "type": "content_block_delta",
+                        "index": block.number,
+                        "delta": {"type": "signature_delta", "signature": _signature(self.script, block)},
+                    },
+                )
+            self.emit(at, {"type": "content_block_stop", "index": block.number})

@@ -1,0 +1,118 @@
+"""Content blocks: the structure Responses (output items) and Anthropic (content
+blocks) put around deltas. Turns a script's flat items into open / delta / close
+marks, so each of those renderers only spells the marks.
+
+Rules: text, reasoning and refusal each form a block that lasts while deltas of
+the same channel follow; anything else that is content (another channel, a tool
+call) closes it. A tool call's block opens at its start and closes right after its
+last argument piece, so interleaved parallel calls stay open side by side. A
+finish closes every open block; an error or a connection stop closes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .script import Beat, Delta, FinishItem, Item, Script, ToolArgs, ToolStart
+
+Kind = Literal["text", "reasoning", "refusal", "tool"]
+
+
+@dataclass
+class Block:
+    number: int  # 0, 1, 2… in the order blocks open
+    kind: Kind
+    tool: ToolStart | None = None  # for kind "tool"
+    parts: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    block: Block
+
+
+@dataclass(frozen=True, slots=True)
+class Add:
+    block: Block
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    block: Block
+
+
+Mark = Open | Add | Close | Item
+
+
+def segment(script: Script) -> Iterator[tuple[float, Mark]]:
+    """(time, mark) in order; items that are not content pass through as they are."""
+    beats = script.beats
+    last_piece = _last_tool_beats(beats)
+    current: Block | None = None  # the open text/reasoning/refusal block
+    tools: dict[int, Block] = {}  # open tool blocks by tool index
+    count = 0
+
+    def opened(kind: Kind, tool: ToolStart | None = None) -> Block:
+        nonlocal count
+        block = Block(count, kind, tool)
+        count += 1
+        return block
+
+    for position, beat in enumerate(beats):
+        item, at = beat.item, beat.at
+        if isinstance(item, Delta):
+            if current is None or current.kind != item.channel:
+                if current is not None:
+                    yield at, Close(current)
+                current = opened(item.channel)
+                yield at, Open(current)
+            current.parts.append(item.text)
+            yield at, Add(current, item.text)
+        elif isinstance(item, ToolStart):
+            if current is not None:
+                yield at, Close(current)
+                current = None
+            started = tools[item.index] = opened("tool", item)
+            yield at, Open(started)
+            if last_piece.get(item.index) == position:
+                yield at, Close(tools.pop(item.index))
+        elif isinstance(item, ToolArgs):
+            call = tools.get(item.index)
+            if call is None:  # arguments after a finish closed their call: nothing to add to
+                continue
+            call.parts.append(item.text)
+            yield at, Add(call, item.text)
+            if last_piece.get(item.index) == position:
+                yield at, Close(tools.pop(item.index))
+        else:
+            if isinstance(item, FinishItem):
+                yield from _close_all(at, current, tools)
+                current = None
+                tools = {}
+            yield at, item
+    reply = script.reply
+    if reply.stop is None and reply.error is None:
+        yield from _close_all(script.end_at, current, tools)
+
+
+def _close_all(at: float, current: Block | None, tools: dict[int, Block]) -> Iterator[tuple[float, Mark]]:
+    if current is not None:
+        yield at, Close(current)
+    for block in sorted(tools.values(), key=lambda b: b.number):
+        yield at, Close(block)
+
+
+def _last_tool_beats(beats: tuple[Beat, ...]) -> dict[int, int]:
+    """For each tool index, the position of its last beat (start or argument piece)."""
+    last: dict[int, int] = {}
+    for position, beat in enumerate(beats):
+        if isinstance(beat.item, (ToolStart, ToolArgs)):
+            last[beat.item.index] = position
+    return last

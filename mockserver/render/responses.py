@@ -1,0 +1,375 @@
+"""OpenAI Responses: `POST /v1/responses` (wire-formats.md §4).
+
+Every event carries `type` and a rising `sequence_number`, and an `event:` line
+of the same name. `response.created` comes first and one terminal event last
+(`response.completed`, `.incomplete` for finish length/content_filter, `.failed`
+after an error); every output item added is also done. No `[DONE]` unless a `done`
+step asks for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from . import sse
+from .api import Rendering
+from .blocks import Add, Block, Close, Open, segment
+from .errors import ApiError
+from .openai_request import check_stream, check_tools, content_text, invalid_type, require_model
+from .plan import TimedEvent
+from .request import ApiRequest, BadRequest
+from .script import (
+    CommentItem,
+    DoneItem,
+    ErrorItem,
+    EventItem,
+    RawItem,
+    Reply,
+    Script,
+    UsageItem,
+)
+
+_INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
+
+
+class ResponsesApi:
+    name = "responses"
+
+    def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.", None, "invalid_type")
+        model = require_model(body)
+        stream = check_stream(body)
+        raw_input = body.get("input")
+        if raw_input is None and body.get("previous_response_id") is None:
+            raise BadRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter")
+        last, every = _input_text(raw_input)
+        instructions = body.get("instructions")
+        if instructions is not None and not isinstance(instructions, str):
+            raise invalid_type("instructions", "a string", instructions)
+        tools, tool_choice = check_tools(body, chat=False)
+        return replace(
+            request,
+            model=model,
+            stream=stream,
+            last_message=last,
+            tools=tools,
+            tool_choice=tool_choice,
+            input_words=len(f"{instructions or ''} {every}".split()),
+        )
+
+    def error_body(self, error: ApiError, request_id: str = "") -> Any:
+        return {
+            "error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}
+        }
+
+    def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
+        return {"x-request-id": request_id, "openai-version": "2020-10-01"}
+
+    def stream(self, rendering: Rendering) -> list[TimedEvent]:
+        return _ResponsesStream(rendering).events()
+
+    def body(self, rendering: Rendering) -> Any:
+        script = rendering.script
+        blocks = _final_blocks(script)
+        status, details = _status(script.reply)
+        return _response(rendering, status, [_item(script, b, done=True) for b in blocks], details)
+
+
+def _input_text(raw: Any) -> tuple[str, str]:
+    """(the last user input's text, all input text), from a string or a list of items."""
+    if raw is None:
+        return "", ""
+    if isinstance(raw, str):
+        return raw, raw
+    if not isinstance(raw, list):
+        raise invalid_type("input", "a string or an array of input items", raw)
+    last, texts = "", []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise invalid_type(f"input[{i}]", "an object", item)
+        text = content_text(item.get("content"))
+        if not text and isinstance(item.get("output"), str):
+            text = item["output"]  # a function_call_output item
+        texts.append(text)
+        if item.get("role") == "user":
+            last = text
+    return last, "\n".join(texts)
+
+
+def _status(reply: Reply) -> tuple[str, dict[str, str] | None]:
+    if reply.error is not None:
+        return "failed", None
+    reason = reply.finish_reason
+    if reason in _INCOMPLETE:
+        return "incomplete", {"reason": _INCOMPLETE[reason]}
+    return "completed", None
+
+
+def _ids(script: Script, block: Block) -> tuple[str, str]:
+    token = script.identity.token[:20]
+    prefix = {"text": "msg", "refusal": "msg", "reasoning": "rs", "tool": "fc"}[block.kind]
+    return f"{prefix}_{token}{block.number:04d}", token
+
+
+def _item(script: Script, block: Block, *, done: bool) -> dict[str, Any]:
+    item_id, _ = _ids(script, block)
+    status = "completed" if done else "in_progress"
+    if block.kind == "tool":
+        assert block.tool is not None
+        return {
+            "id": item_id,
+            "type": "function_call",
+            "status": status,
+            "call_id": block.tool.id,
+            "name": block.tool.name,
+            "arguments": block.text if done else "",
+        }
+    if block.kind == "reasoning":
+        summary = [{"type": "summary_text", "text": block.text}] if done else []
+        return {"id": item_id, "type": "reasoning", "summary": summary}
+    content = [_part(block, done)] if done else []
+    return {"id": item_id, "type": "message", "status": status, "role": "assistant", "content": content}
+
+
+def _part(block: Block, done: bool) -> dict[str, Any]:
+    text = block.text if done else ""
+    if block.kind == "refusal":
+        return {"type": "refusal", "refusal": text}
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def _usage(usage: UsageItem) -> dict[str, Any]:
+    return {
+        "input_tokens": usage.input,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": usage.output,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": usage.input + usage.output,
+    }
+
+
+def _response(
+    rendering: Rendering,
+    status: str,
+    output: list[dict[str, Any]],
+    incomplete: dict[str, str] | None = None,
+    error: ApiError | None = None,
+) -> dict[str, Any]:
+    script, request = rendering.script, rendering.request
+    final = status != "in_progress"
+    return {
+        "id": rendering.response.id or f"resp_{script.identity.token}",
+        "object": "response",
+        "created_at": rendering.response.created or script.identity.created,
+        "status": status,
+        "model": script.model,
+        "output": output,
+        "parallel_tool_calls": True,
+        "tool_choice": request.tool_choice if request.tool_choice in ("none", "required") else "auto",
+        "tools": [
+            {"type": "function", "name": t.name, "parameters": t.parameters, "strict": False}
+            for t in request.tools
+        ],
+        "error": {"code": error.code or error.type, "message": error.message} if error else None,
+        "incomplete_details": incomplete,
+        "usage": _usage(script.reply.usage) if final and status != "failed" else None,
+        "instructions": None,
+        "metadata": {},
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "text": {"format": {"type": "text"}},
+    }
+
+
+def _final_blocks(script: Script) -> list[Block]:
+    """The blocks the whole script adds up to, in opening order."""
+    blocks: dict[int, Block] = {}
+    for _, mark in segment(script):
+        if isinstance(mark, Open):
+            blocks[mark.block.number] = mark.block
+    return [blocks[n] for n in sorted(blocks)]
+
+
+class _ResponsesStream:
+    def __init__(self, rendering: Rendering) -> None:
+        self.rendering = rendering
+        self.script = rendering.script
+        self.le = rendering.line_ending
+        self.out: list[TimedEvent] = []
+        self.sequence = 0
+        self.started = False
+        self.done_items: dict[int, dict[str, Any]] = {}
+
+    def emit(self, at: float, payload: dict[str, Any]) -> None:
+        payload = {"type": payload["type"], "sequence_number": self.sequence, **payload}
+        self.sequence += 1
+        self.out.append(
+            TimedEvent(at, sse.event(sse.to_json(payload), name=payload["type"], line_ending=self.le))
+        )
+
+    def start(self, at: float) -> None:
+        if not self.started:
+            self.started = True
+            created = _response(self.rendering, "in_progress", [])
+            self.emit(at, {"type": "response.created", "response": created})
+            self.emit(at, {"type": "response.in_progress", "response": created})
+
+    def events(self) -> list[TimedEvent]:
+        for at, mark in segment(self.script):
+            if isinstance(mark, (Open, Add, Close)):
+                self.start(at)
+                self.block(at, mark)
+            elif isinstance(mark, ErrorItem):
+                self.start(at)
+                error = mark.error
+                self.emit(
+                    at,
+                    {
+                        "type": "error",
+                        "code": error.code or error.type,
+                        "message": error.message,
+                        "param": error.param,
+                    },
+                )
+                failed = _response(self.rendering, "failed", self.output(), error=error)
+                self.emit(at, {"type": "response.failed", "response": failed})
+            elif isinstance(mark, EventItem):
+                self.out.append(
+                    TimedEvent(
+                        at,
+                        sse.event(
+                            mark.data, name=mark.event, id=mark.id, retry=mark.retry, line_ending=self.le
+                        ),
+                    )
+                )
+            elif isinstance(mark, CommentItem):
+                self.out.append(TimedEvent(at, sse.comment(mark.text, self.le)))
+            elif isinstance(mark, RawItem):
+                self.out.append(TimedEvent(at, mark.text.encode("utf-8")))
+            elif isinstance(mark, DoneItem):
+                self.out.append(TimedEvent(at, sse.event("[DONE]", line_ending=self.le)))
+            # finish and usage shape the terminal event; a stop is the player's
+        reply = self.script.reply
+        if reply.stop is None and reply.error is None:
+            at = self.script.end_at
+            self.start(at)
+            status, details = _status(reply)
+            final = _response(self.rendering, status, self.output(), details)
+            self.emit(at, {"type": f"response.{status}", "response": final})
+        return self.out
+
+    def output(self) -> list[dict[str, Any]]:
+        return [self.done_items[n] for n in sorted(self.done_items)]
+
+    def block(self, at: float, mark: Open | Add | Close) -> None:
+        block = mark.block
+        item_id, _ = _ids(self.script, block)
+        where = {"item_id": item_id, "output_index": block.number}
+        if isinstance(mark, Open):
+            self.emit(
+                at,
+                {
+                    "type": "response.output_item.added",
+                    "output_index": block.number,
+                    "item": _item(self.script, block, done=False),
+                },
+            )
+            if block.kind in ("text", "refusal"):
+                self.emit(
+                    at,
+                    {
+                        "type": "response.content_part.added",
+                        **where,
+                        "content_index": 0,
+                        "part": _part(block, done=False),
+                    },
+                )
+            elif block.kind == "reasoning":
+                self.emit(
+                    at,
+                    {
+                        "type": "response.reasoning_summary_part.added",
+                        **where,
+                        "summary_index": 0,
+                        "part": {"type": "summary_text", "text": ""},
+                    },
+                )
+        elif isinstance(mark, Add):
+            if block.kind == "text":
+                self.emit(
+                    at,
+                    {
+                        "type": "response.output_text.delta",
+                        **where,
+                        "content_index": 0,
+                        "delta": mark.text,
+                        "logprobs": [],
+                    },
+                )
+            elif block.kind == "refusal":
+                self.emit(
+                    at, {"type": "response.refusal.delta", **where, "content_index": 0, "delta": mark.text}
+                )
+            elif block.kind == "reasoning":
+                self.emit(
+                    at,
+                    {
+                        "type": "response.reasoning_summary_text.delta",
+                        **where,
+                        "summary_index": 0,
+                        "delta": mark.text,
+                    },
+                )
+            elif mark.text:
+                self.emit(at, {"type": "response.function_call_arguments.delta", **where, "delta": mark.text})
+        else:
+            text = block.text
+            if block.kind == "text":
+                self.emit(
+                    at,
+                    {
+                        "type": "response.output_text.done",
+                        **where,
+                        "content_index": 0,
+                        "text": text,
+                        "logprobs": [],
+                    },
+                )
+            elif block.kind == "refusal":
+                self.emit(at, {"type": "response.refusal.done", **where, "content_index": 0, "refusal": text})
+            elif block.kind == "reasoning":
+                self.emit(
+                    at,
+                    {
+                        "type": "response.reasoning_summary_text.done",
+                        **where,
+                        "summary_index": 0,
+                        "text": text,
+                    },
+                )
+                self.emit(
+                    at,
+                    {
+                        "type": "response.reasoning_summary_part.done",
+                        **where,
+                        "summary_index": 0,
+                        "part": {"type": "summary_text", "text": text},
+                    },
+                )
+            else:
+                self.emit(at, {"type": "response.function_call_arguments.done", **where, "arguments": text})
+            if block.kind in ("text", "refusal"):
+                self.emit(
+                    at,
+                    {
+                        "type": "response.content_part.done",
+                        **where,
+                        "content_index": 0,
+                        "part": _part(block, done=True),
+                    },
+                )
+            item = _item(self.script, block, done=True)
+            self.done_items[block.number] = item
+            self.emit(at, {"type": "response.output_item.done", "output_index": block.number, "item": item})
