@@ -6,6 +6,8 @@ No I/O and no clock here, so `mockserver show` and the server agree byte for byt
 from .anthropic import AnthropicApi
 from .api import Api
 from .chat import ChatApi
+from .completions import CompletionsApi
+from .embeddings import EmbeddingsApi
 from .plan import Plan, Write
 from .raw import RawApi
 from .request import ApiRequest, BadRequest
@@ -16,6 +18,8 @@ APIS: dict[str, Api] = {
     "chat": ChatApi(),
     "responses": ResponsesApi(),
     "anthropic": AnthropicApi(),
+    "completions": CompletionsApi(),
+    "embeddings": EmbeddingsApi(),
     "raw": RawApi(),
 }
 

@@ -18,11 +18,12 @@ from typing import Any
 from . import sse
 from .api import Rendering
 from .blocks import Add, Block, Close, Open, segment
+from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import content_text
 from .plan import TimedEvent
 from .request import ApiRequest, BadRequest, Tool
-from .script import CommentItem, ErrorItem, EventItem, RawItem, Reply, Script
+from .script import CommentItem, ErrorItem, Reply, Script
 
 STOP_REASONS = {
     "stop": "end_turn",
@@ -254,17 +255,8 @@ class _AnthropicStream:
                 )
             elif isinstance(mark, CommentItem):
                 self.emit(at, {"type": "ping"})
-            elif isinstance(mark, EventItem):
-                self.out.append(
-                    TimedEvent(
-                        at,
-                        sse.event(
-                            mark.data, name=mark.event, id=mark.id, retry=mark.retry, line_ending=self.le
-                        ),
-                    )
-                )
-            elif isinstance(mark, RawItem):
-                self.out.append(TimedEvent(at, mark.text.encode("utf-8")))
+            elif (data := passthrough(mark, self.le)) is not None:
+                self.out.append(TimedEvent(at, data))
             # `done` has no Anthropic form; finish and usage shape message_delta
         reply = self.script.reply
         if reply.stop is None and reply.error is None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from . import sse
 from .api import Rendering
+from .data_stream import DataStream
 from .errors import ApiError
 from .openai_request import (
     check_messages,
@@ -22,22 +22,7 @@ from .openai_request import (
 )
 from .plan import TimedEvent
 from .request import ApiRequest, BadRequest
-from .script import (
-    CommentItem,
-    Delta,
-    DoneItem,
-    ErrorItem,
-    EventItem,
-    FinishItem,
-    Item,
-    RawItem,
-    StopItem,
-    ToolArgs,
-    ToolStart,
-    UsageItem,
-)
-
-_CONTENT = (Delta, ToolStart, ToolArgs, FinishItem)
+from .script import Delta, ToolArgs, ToolStart, UsageItem
 
 
 class ChatApi:
@@ -146,68 +131,55 @@ def _usage(usage: UsageItem) -> dict[str, Any]:
     }
 
 
-class _ChatStream:
-    """Turns a script's items into `chat.completion.chunk` events."""
+class _ChatStream(DataStream):
+    """A script's items as `chat.completion.chunk` events."""
 
     def __init__(self, rendering: Rendering) -> None:
-        self.rendering = rendering
-        self.script = rendering.script
-        self.le = rendering.line_ending
-        self.include_usage = rendering.request.include_usage
-        self.out: list[TimedEvent] = []
+        super().__init__(
+            rendering,
+            {
+                "id": _completion_id(rendering),
+                "object": "chat.completion.chunk",
+                "created": _created(rendering),
+                "model": rendering.script.model,
+                "service_tier": "default",
+                "system_fingerprint": rendering.script.identity.fingerprint,
+            },
+        )
         self.opened = False
-        self.finished = False
-        self.usage_sent = False
-        self.done_sent = False
-        self.head = {
-            "id": _completion_id(rendering),
-            "object": "chat.completion.chunk",
-            "created": _created(rendering),
-            "model": self.script.model,
-            "service_tier": "default",
-            "system_fingerprint": self.script.identity.fingerprint,
-        }
-
-    def events(self) -> list[TimedEvent]:
-        for beat in self.script.beats:
-            self.item(beat.at, beat.item)
-        reply = self.script.reply
-        if reply.stop is None and reply.error is None:
-            at = self.script.end_at
-            self.close(at)
-            if self.rendering.response.done and not self.done_sent:
-                self.item(at, DoneItem())
-        return self.out
-
-    def close(self, at: float) -> None:
-        """The finish chunk and the usage chunk, where the script left them out."""
-        reply = self.script.reply
-        if not self.finished:
-            self.item(at, FinishItem(reply.finish_reason))
-        if self.include_usage and not self.usage_sent:
-            self.item(at, reply.usage)
-
-    def emit(self, at: float, data: bytes) -> None:
-        self.out.append(TimedEvent(at, data))
 
     def chunk(self, at: float, delta: dict[str, Any], finish: str | None = None) -> None:
         payload = dict(self.head)
         payload["choices"] = [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
         if self.include_usage:
             payload["usage"] = None
-        self.emit(at, sse.data(payload, self.le))
+        self.payload(at, payload)
 
-    def item(self, at: float, item: Item) -> None:
-        if isinstance(item, _CONTENT) and not self.opened:
-            self.opened = True
-            if isinstance(item, ToolStart):
-                self.tool_start(at, item, first=True)
-                return
-            if not (isinstance(item, Delta) and item.channel == "reasoning"):
-                refusal_first = isinstance(item, Delta) and item.channel == "refusal"
-                role: dict[str, Any] = {"role": "assistant", "content": None if refusal_first else ""}
-                role["refusal"] = "" if refusal_first else None
-                self.chunk(at, role)
+    def finish_chunk(self, at: float, reason: str) -> None:
+        self.open(at, None)
+        self.chunk(at, {}, reason)
+
+    def usage_payload(self, usage: UsageItem) -> dict[str, Any]:
+        return _usage(usage)
+
+    def open(self, at: float, first: Delta | ToolStart | ToolArgs | None) -> bool:
+        """The role chunk, once, before the first content. True when `first` itself
+        carried the role (a tool call's first chunk does, as the real API's)."""
+        if self.opened or (isinstance(first, Delta) and first.channel == "reasoning"):
+            return False
+        self.opened = True
+        if isinstance(first, ToolStart):
+            self.tool_start(at, first, first=True)
+            return True
+        refusal_first = isinstance(first, Delta) and first.channel == "refusal"
+        role: dict[str, Any] = {"role": "assistant", "content": None if refusal_first else ""}
+        role["refusal"] = "" if refusal_first else None
+        self.chunk(at, role)
+        return False
+
+    def content(self, at: float, item: Delta | ToolStart | ToolArgs) -> None:
+        if self.open(at, item):
+            return
         if isinstance(item, Delta):
             if item.channel == "text":
                 self.chunk(at, {"content": item.text})
@@ -216,43 +188,10 @@ class _ChatStream:
             # reasoning: Chat Completions has no channel for it; skipped.
         elif isinstance(item, ToolStart):
             self.tool_start(at, item, first=False)
-        elif isinstance(item, ToolArgs):
-            if item.legacy:
-                self.chunk(at, {"function_call": {"arguments": item.text}})
-            else:
-                self.chunk(at, {"tool_calls": [{"index": item.index, "function": {"arguments": item.text}}]})
-        elif isinstance(item, FinishItem):
-            self.finished = True
-            self.chunk(at, {}, item.reason)
-        elif isinstance(item, UsageItem):
-            # Like the real API: a usage chunk only when the request asked for one
-            # (stream_options.include_usage); clients not asking index choices[0].
-            if not self.include_usage:
-                return
-            if not self.finished:  # the real API sends the finish chunk before usage
-                self.item(at, FinishItem(self.script.reply.finish_reason))
-            self.usage_sent = True
-            payload = dict(self.head)
-            payload["choices"] = []
-            payload["usage"] = _usage(item)
-            self.emit(at, sse.data(payload, self.le))
-        elif isinstance(item, ErrorItem):
-            self.emit(at, sse.data(ChatApi().error_body(item.error), self.le))
-        elif isinstance(item, EventItem):
-            self.emit(
-                at, sse.event(item.data, name=item.event, id=item.id, retry=item.retry, line_ending=self.le)
-            )
-        elif isinstance(item, CommentItem):
-            self.emit(at, sse.comment(item.text, self.le))
-        elif isinstance(item, RawItem):
-            self.emit(at, item.text.encode("utf-8"))
-        elif isinstance(item, DoneItem):
-            if not self.done_sent and self.script.reply.error is None:
-                self.close(at)  # [DONE] ends the stream: finish and usage come first
-            self.done_sent = True
-            self.emit(at, f"data: [DONE]{self.le}{self.le}".encode("ascii"))
-        elif isinstance(item, StopItem):
-            pass  # the player ends the connection; nothing is written
+        elif item.legacy:
+            self.chunk(at, {"function_call": {"arguments": item.text}})
+        else:
+            self.chunk(at, {"tool_calls": [{"index": item.index, "function": {"arguments": item.text}}]})
 
     def tool_start(self, at: float, item: ToolStart, *, first: bool) -> None:
         delta: dict[str, Any] = {"role": "assistant", "content": None} if first else {}

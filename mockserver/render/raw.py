@@ -8,11 +8,12 @@ from typing import Any
 
 from . import sse
 from .api import Rendering
+from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import content_text
 from .plan import TimedEvent
 from .request import ApiRequest
-from .script import CommentItem, Delta, DoneItem, ErrorItem, EventItem, RawItem
+from .script import Delta, DoneItem, ErrorItem
 
 
 class RawApi:
@@ -58,15 +59,10 @@ class RawApi:
             elif isinstance(item, ErrorItem):
                 data = sse.to_json(self.error_body(item.error))
                 out.append(TimedEvent(beat.at, sse.event(data, name="error", line_ending=le)))
-            elif isinstance(item, EventItem):
-                event = sse.event(item.data, name=item.event, id=item.id, retry=item.retry, line_ending=le)
-                out.append(TimedEvent(beat.at, event))
-            elif isinstance(item, CommentItem):
-                out.append(TimedEvent(beat.at, sse.comment(item.text, le)))
-            elif isinstance(item, RawItem):
-                out.append(TimedEvent(beat.at, item.text.encode("utf-8")))
             elif isinstance(item, DoneItem):
                 out.append(TimedEvent(beat.at, sse.event("[DONE]", line_ending=le)))
+            elif (written := passthrough(item, le)) is not None:
+                out.append(TimedEvent(beat.at, written))
         return out
 
     def body(self, rendering: Rendering) -> Any:

@@ -29,8 +29,11 @@ def plan_response(
     scenario: str,
     number: int,
     seed: int | None,
+    fresh_content: bool = False,
 ) -> Plan:
-    """How to answer `request` with `response` (request `number` of `scenario`)."""
+    """How to answer `request` with `response` (request `number` of `scenario`).
+    Fake content is the same for every request a response answers, unless
+    `fresh_content` (the auto-responder's varies from request to request)."""
     base = seed_base(seed, scenario, number)
     delay = response.transport.headers_delay
 
@@ -72,7 +75,8 @@ def plan_response(
         body = render_json(response.body, request)
         return _json_plan(api, response, request, base, status, body, None, delay)
 
-    script = build(response, request, request, base, content_seed(seed, scenario, response))
+    content = base if fresh_content else content_seed(seed, scenario, response)
+    script = build(response, request, request, base, content, seed)
     rendering = Rendering(script, request, response)
     if request.stream:
         return _stream_plan(api, rendering, base)

@@ -15,20 +15,12 @@ from typing import Any
 from . import sse
 from .api import Rendering
 from .blocks import Add, Block, Close, Open, segment
+from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import check_stream, check_tools, content_text, invalid_type, require_model
 from .plan import TimedEvent
 from .request import ApiRequest, BadRequest
-from .script import (
-    CommentItem,
-    DoneItem,
-    ErrorItem,
-    EventItem,
-    RawItem,
-    Reply,
-    Script,
-    UsageItem,
-)
+from .script import DoneItem, ErrorItem, Reply, Script, UsageItem
 
 _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
@@ -235,21 +227,10 @@ class _ResponsesStream:
                 )
                 failed = _response(self.rendering, "failed", self.output(), error=error)
                 self.emit(at, {"type": "response.failed", "response": failed})
-            elif isinstance(mark, EventItem):
-                self.out.append(
-                    TimedEvent(
-                        at,
-                        sse.event(
-                            mark.data, name=mark.event, id=mark.id, retry=mark.retry, line_ending=self.le
-                        ),
-                    )
-                )
-            elif isinstance(mark, CommentItem):
-                self.out.append(TimedEvent(at, sse.comment(mark.text, self.le)))
-            elif isinstance(mark, RawItem):
-                self.out.append(TimedEvent(at, mark.text.encode("utf-8")))
             elif isinstance(mark, DoneItem):
                 self.out.append(TimedEvent(at, sse.event("[DONE]", line_ending=self.le)))
+            elif (data := passthrough(mark, self.le)) is not None:
+                self.out.append(TimedEvent(at, data))
             # finish and usage shape the terminal event; a stop is the player's
         reply = self.script.reply
         if reply.stop is None and reply.error is None:

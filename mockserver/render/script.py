@@ -164,6 +164,8 @@ class Script:
     reply: Reply
     identity: Identity
     model: str
+    content_seed: str  # seeds fake content (see content_seed)
+    seed: int = 0  # the scenario's (or server's) seed itself
 
 
 # --- building ----------------------------------------------------------------
@@ -232,6 +234,7 @@ def build(
     values: TemplateValues,
     base: str,
     content: str,
+    seed: int | None = None,
 ) -> Script:
     """Resolve `response`'s steps for `request`. `base` seeds ids and timing,
     `content` seeds fake text and arguments (see seed_base, content_seed)."""
@@ -240,7 +243,7 @@ def build(
     builder = _Builder(response, request, values, base, content, ident, clock)
     for number, step in enumerate(response.stream):
         builder.add(number, step)
-    return builder.finish()
+    return replace(builder.finish(), seed=seed or 0)
 
 
 @dataclass
@@ -409,4 +412,4 @@ class _Builder:
             error=acc.error,
             stop=acc.stop,
         )
-        return Script(beats, self.clock.end(), reply, self.ident, model)
+        return Script(beats, self.clock.end(), reply, self.ident, model, self.content_base)

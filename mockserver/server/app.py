@@ -22,6 +22,7 @@ from ..scenario import Scenario, load_scenarios
 from ..scenario.fields import suggest
 from .admin import add_admin_routes
 from .journal import DEFAULT_SIZE, Entry
+from .models import get_model, list_models
 from .player import Outcome, play
 from .state import ServerState, Settings
 
@@ -32,6 +33,8 @@ ROUTES: dict[str, str] = {
     "/v1/chat/completions": "chat",
     "/v1/responses": "responses",
     "/v1/messages": "anthropic",
+    "/v1/completions": "completions",
+    "/v1/embeddings": "embeddings",
 }
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
 
@@ -71,6 +74,8 @@ def create_app(
         handler = _api_handler(APIS[api_name])
         app.router.add_post(path, handler)
         app.router.add_post("/s/{scenario}" + path, handler)
+    app.router.add_get("/v1/models", lambda request: list_models(request, state))
+    app.router.add_get("/v1/models/{model}", lambda request: get_model(request, state))
     add_admin_routes(app, state)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)  # raw SSE, or a 404
     return app
@@ -126,7 +131,9 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             entry.response_index = scenario.response_index(number)
             response = scenario.responses[entry.response_index]
             seed = scenario.seed if scenario.seed is not None else state.settings.seed
-        plan = plan_response(api, response, parsed, scenario=name, number=number, seed=seed)
+        plan = plan_response(
+            api, response, parsed, scenario=name, number=number, seed=seed, fresh_content=scenario is None
+        )
         return await play(request, plan, state.settings.time_scale, outcome)
     except asyncio.CancelledError:
         outcome.left_early = True  # the client went away; aiohttp cancelled us

@@ -1,0 +1,119 @@
+"""The stream frame Chat Completions and legacy Completions share: `data:` JSON
+chunks, a finish chunk, a usage chunk only when the request asked for one, and
+`[DONE]` last. Subclasses spell the content, the finish and the usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import sse
+from .api import Rendering
+from .errors import ApiError
+from .plan import TimedEvent
+from .script import (
+    CommentItem,
+    Delta,
+    DoneItem,
+    ErrorItem,
+    EventItem,
+    FinishItem,
+    Item,
+    RawItem,
+    ToolArgs,
+    ToolStart,
+    UsageItem,
+)
+
+
+def passthrough(item: Item, line_ending: str) -> bytes | None:
+    """The bytes of the steps every API writes as given: event, comment, raw."""
+    if isinstance(item, EventItem):
+        return sse.event(item.data, name=item.event, id=item.id, retry=item.retry, line_ending=line_ending)
+    if isinstance(item, CommentItem):
+        return sse.comment(item.text, line_ending)
+    if isinstance(item, RawItem):
+        return item.text.encode("utf-8")
+    return None
+
+
+class DataStream:
+    def __init__(self, rendering: Rendering, head: dict[str, Any]) -> None:
+        self.rendering = rendering
+        self.script = rendering.script
+        self.le = rendering.line_ending
+        self.include_usage = rendering.request.include_usage
+        self.head = head  # the fields every chunk starts with
+        self.out: list[TimedEvent] = []
+        self.finished = False
+        self.usage_sent = False
+        self.done_sent = False
+
+    # --- what a subclass spells ---
+
+    def content(self, at: float, item: Delta | ToolStart | ToolArgs) -> None:
+        raise NotImplementedError
+
+    def finish_chunk(self, at: float, reason: str) -> None:
+        raise NotImplementedError
+
+    def usage_payload(self, usage: UsageItem) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def error_payload(self, error: ApiError) -> dict[str, Any]:
+        return {
+            "error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}
+        }
+
+    # --- the frame ---
+
+    def emit(self, at: float, data: bytes) -> None:
+        self.out.append(TimedEvent(at, data))
+
+    def payload(self, at: float, payload: dict[str, Any]) -> None:
+        self.emit(at, sse.data(payload, self.le))
+
+    def events(self) -> list[TimedEvent]:
+        for beat in self.script.beats:
+            self.item(beat.at, beat.item)
+        reply = self.script.reply
+        if reply.stop is None and reply.error is None:
+            at = self.script.end_at
+            self.close(at)
+            if self.rendering.response.done and not self.done_sent:
+                self.item(at, DoneItem())
+        return self.out
+
+    def close(self, at: float) -> None:
+        """The finish chunk and the usage chunk, where the script left them out."""
+        if not self.finished:
+            self.item(at, FinishItem(self.script.reply.finish_reason))
+        if self.include_usage and not self.usage_sent:
+            self.item(at, self.script.reply.usage)
+
+    def item(self, at: float, item: Item) -> None:
+        if isinstance(item, (Delta, ToolStart, ToolArgs)):
+            self.content(at, item)
+        elif isinstance(item, FinishItem):
+            self.finished = True
+            self.finish_chunk(at, item.reason)
+        elif isinstance(item, UsageItem):
+            # Like the real API: a usage chunk only when the request asked for one
+            # (stream_options.include_usage); clients not asking index choices[0].
+            if not self.include_usage:
+                return
+            if not self.finished:  # the real API sends the finish chunk before usage
+                self.item(at, FinishItem(self.script.reply.finish_reason))
+            self.usage_sent = True
+            self.payload(at, {**self.head, "choices": [], "usage": self.usage_payload(item)})
+        elif isinstance(item, ErrorItem):
+            self.payload(at, self.error_payload(item.error))
+        elif isinstance(item, DoneItem):
+            if not self.done_sent and self.script.reply.error is None:
+                self.close(at)  # [DONE] ends the stream: finish and usage come first
+            self.done_sent = True
+            self.emit(at, f"data: [DONE]{self.le}{self.le}".encode("ascii"))
+        else:
+            data = passthrough(item, self.le)
+            if data is not None:
+                self.emit(at, data)
+            # a StopItem writes nothing: the player ends the connection
