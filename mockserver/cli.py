@@ -20,7 +20,7 @@ from .runner import start_site
 from .scenario import load_scenarios, scenario_files
 from .scenario.fields import suggest
 from .server.app import STATE, create_app
-from .show import describe_match, describe_responses, format_plan
+from .show import describe_match, describe_responses, format_plan, sample_request
 
 
 def _env(flag: str, default: str | None = None) -> str | None:
@@ -152,13 +152,9 @@ def _show(args: argparse.Namespace) -> int:
             f"loaded: {', '.join(scenarios) or 'none'}"
         )
     api = APIS[args.api]
-    body = {
-        "model": args.model,
-        "messages": [{"role": "user", "content": args.message}],
-        "stream": not args.no_stream,
-    }
+    body = sample_request(api.name, args.model, args.message, stream=not args.no_stream)
     try:
-        request = api.parse(body, ApiRequest(api.name, json=body, path="/v1/chat/completions"))
+        request = api.parse(body, ApiRequest(api.name, json=body))
     except BadRequest as exc:  # pragma: no cover - our own sample request
         raise MockServerError(exc.message) from None
     numbers = range(len(scenario.responses))
