@@ -108,6 +108,16 @@ def check_sse_extras(server: MockServer, name: str) -> None:
     assert ("progress", '{"stage":"halfway"}') in events and events[-1] == ("message", "[DONE]")
 
 
+def check_thinking(server: MockServer, name: str) -> None:
+    import anthropic
+
+    assert stream_text(server, name) == "The capital of France is Paris."  # chat skips reasoning
+    with anthropic.Anthropic(base_url=server.url_for(name), api_key="k") as claude:
+        message = claude.messages.create(
+            model="claude-test", max_tokens=99, messages=[{"role": "user", "content": "x"}])
+    assert message.content[0].thinking.endswith("That is Paris.")
+
+
 def check_error_statuses(server: MockServer, name: str) -> None:
     status = int(name.split("-")[1])
     with pytest.raises(openai.APIStatusError) as caught:
@@ -135,6 +145,7 @@ EXPECTED: dict[str, Callable[[MockServer, str], None]] = {
     "malformed-chunk": raises(json.JSONDecodeError),
     "byte-level-chaos": says("Split across many small network writes."),
     "echo-request": check_echo,
+    "thinking-then-answer": check_thinking,
     **{f"error-{code}": check_error_statuses for code in (400, 401, 403, 404, 409, 422, 429, 500, 503)},
 }
 
