@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from . import sse
 from .api import Rendering
 from .data_stream import DataStream
 from .errors import ApiError
@@ -147,13 +148,21 @@ class _ChatStream(DataStream):
             },
         )
         self.opened = False
+        # Every chunk is PREFIX + delta + SUFFIX: encoded once here, so a content
+        # chunk costs one string escape (long streams have tens of thousands).
+        self.usage_null = ',"usage":null' if self.include_usage else ""
+        self.prefix = "data: " + sse.to_json(self.head)[:-1] + ',"choices":[{"index":0,"delta":'
+        self.suffix = ',"logprobs":null,"finish_reason":null}]' + self.usage_null + "}" + self.le + self.le
 
     def chunk(self, at: float, delta: dict[str, Any], finish: str | None = None) -> None:
-        payload = dict(self.head)
-        payload["choices"] = [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
-        if self.include_usage:
-            payload["usage"] = None
-        self.payload(at, payload)
+        self.delta_chunk(at, sse.to_json(delta), finish)
+
+    def delta_chunk(self, at: float, delta_json: str, finish: str | None = None) -> None:
+        suffix = self.suffix
+        if finish is not None:
+            reason = sse.json_string(finish)
+            suffix = f',"logprobs":null,"finish_reason":{reason}}}]{self.usage_null}}}{self.le}{self.le}'
+        self.out.append(TimedEvent(at, (self.prefix + delta_json + suffix).encode("ascii")))
 
     def finish_chunk(self, at: float, reason: str) -> None:
         self.open(at, None)
@@ -168,6 +177,8 @@ class _ChatStream(DataStream):
         if self.opened or (isinstance(first, Delta) and first.channel == "reasoning"):
             return False
         self.opened = True
+        self.text_prefix = self.prefix + '{"content":'
+        self.text_suffix = "}" + self.suffix
         if isinstance(first, ToolStart):
             self.tool_start(at, first, first=True)
             return True
@@ -182,16 +193,19 @@ class _ChatStream(DataStream):
             return
         if isinstance(item, Delta):
             if item.channel == "text":
-                self.chunk(at, {"content": item.text})
+                self.delta_chunk(at, '{"content":' + sse.json_string(item.text) + "}")
             elif item.channel == "refusal":
-                self.chunk(at, {"refusal": item.text})
+                self.delta_chunk(at, '{"refusal":' + sse.json_string(item.text) + "}")
             # reasoning: Chat Completions has no channel for it; skipped.
         elif isinstance(item, ToolStart):
             self.tool_start(at, item, first=False)
         elif item.legacy:
             self.chunk(at, {"function_call": {"arguments": item.text}})
         else:
-            self.chunk(at, {"tool_calls": [{"index": item.index, "function": {"arguments": item.text}}]})
+            arguments = sse.json_string(item.text)
+            self.delta_chunk(
+                at, f'{{"tool_calls":[{{"index":{item.index},"function":{{"arguments":{arguments}}}}}]}}'
+            )
 
     def tool_start(self, at: float, item: ToolStart, *, first: bool) -> None:
         delta: dict[str, Any] = {"role": "assistant", "content": None} if first else {}

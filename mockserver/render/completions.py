@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from . import sse
 from .api import Rendering
 from .data_stream import DataStream
 from .errors import ApiError
@@ -96,6 +97,8 @@ def _usage(usage: UsageItem) -> dict[str, int]:
 class _CompletionsStream(DataStream):
     def __init__(self, rendering: Rendering) -> None:
         super().__init__(rendering, _head(rendering))
+        self.text_prefix = "data: " + sse.to_json(self.head)[:-1] + ',"choices":[{"text":'
+        self.text_suffix = ',"index":0,"logprobs":null,"finish_reason":null}]}' + self.le + self.le
 
     def chunk(self, at: float, text: str, finish: str | None = None) -> None:
         choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": finish}

@@ -47,6 +47,10 @@ class DataStream:
         self.finished = False
         self.usage_sent = False
         self.done_sent = False
+        # Set by a subclass once a text delta is just TEXT_PREFIX + escaped text +
+        # TEXT_SUFFIX: the fast path of long streams.
+        self.text_prefix: str | None = None
+        self.text_suffix = ""
 
     # --- what a subclass spells ---
 
@@ -73,8 +77,13 @@ class DataStream:
         self.emit(at, sse.data(payload, self.le))
 
     def events(self) -> list[TimedEvent]:
-        for beat in self.script.beats:
-            self.item(beat.at, beat.item)
+        append, escape, item_of = self.out.append, sse.json_string, self.item
+        for at, item in self.script.beats:
+            if self.text_prefix is not None and type(item) is Delta and item.channel == "text":
+                data = self.text_prefix + escape(item.text) + self.text_suffix
+                append(TimedEvent(at, data.encode("ascii")))
+            else:
+                item_of(at, item)
         reply = self.script.reply
         if reply.stop is None and reply.error is None:
             at = self.script.end_at

@@ -6,15 +6,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ..scenario.model import WriteSize
 
 Ending = Literal["close", "disconnect", "reset", "stall"]
 
 
-@dataclass(frozen=True, slots=True)
-class Write:
+class Write(NamedTuple):
     at: float  # seconds after the headers are sent
     data: bytes
     events: int  # how many events this write completes
@@ -37,8 +36,7 @@ class Plan:
         return sum(w.events for w in self.writes)
 
 
-@dataclass(frozen=True, slots=True)
-class TimedEvent:
+class TimedEvent(NamedTuple):  # a tuple: made once per event of every stream
     at: float
     data: bytes
     events: int = 1  # raw bytes (a `raw` step) count as one event

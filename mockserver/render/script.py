@@ -13,7 +13,7 @@ import random
 import re
 import string
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ..scenario import model as m
 from ..scenario.template import Template, TemplateValues, render_json
@@ -25,8 +25,12 @@ from .split import cut
 # --- items -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Delta:
+# The per-piece values of text (Delta, Beat) are NamedTuples: a stream may have
+# tens of thousands of them, and a tuple is several times cheaper to make than a
+# frozen dataclass.
+
+
+class Delta(NamedTuple):
     channel: m.Channel
     text: str
 
@@ -107,8 +111,7 @@ Item = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Beat:
+class Beat(NamedTuple):
     at: float  # seconds after the response headers
     item: Item
 
@@ -221,6 +224,19 @@ class _Clock:
         self.pending = 0.0
         return self.now
 
+    def times(self, delay: float | None, count: int) -> list[float]:
+        """The times of `count` pieces in a row, the first after `delay`."""
+        first = self.next(delay)
+        if count == 1 or self.timing.jitter:
+            return [first] + [self.next(None) for _ in range(count - 1)]
+        gap = max(0.0, self.timing.interval)
+        now, times = first, [first]
+        for _ in range(count - 1):  # what next(None) would do, without a call per piece
+            now += gap
+            times.append(now)
+        self.now = now
+        return times
+
     def wait(self, seconds: float) -> None:
         self.pending += seconds
 
@@ -319,8 +335,9 @@ class _Builder:
 
     def content(self, channel: m.Channel, text: str, split: m.Split | None, delay: float | None) -> None:
         self.acc.channels[channel].append(text)
-        for i, piece in enumerate(cut(text, split or self.response.split)):
-            self.beat(Delta(channel, piece), delay if i == 0 else None)
+        pieces = cut(text, split or self.response.split)
+        times = self.clock.times(delay, len(pieces))
+        self.beats.extend([Beat(at, Delta(channel, piece)) for at, piece in zip(times, pieces, strict=True)])
 
     def tool_call(self, number: int, step: m.ToolCall) -> None:
         arguments = self.arguments(number, step)
@@ -398,7 +415,9 @@ class _Builder:
             given_in if given_in is not None else self.request.input_words,
             given_out if given_out is not None else output_words,
         )
-        beats = tuple(replace(b, item=usage) if isinstance(b.item, UsageItem) else b for b in self.beats)
+        beats = tuple(self.beats)
+        if acc.usage is not None:  # the usage steps' numbers, known only now
+            beats = tuple(Beat(b.at, usage) if isinstance(b.item, UsageItem) else b for b in beats)
         model = self.response.model.render(self.values) if self.response.model else self.request.model
         reply = Reply(
             text=text,

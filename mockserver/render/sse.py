@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the SSE line ends, and only those
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))  # made once: json.dumps
+# with non-default separators would build a new encoder on every call
+
+
 def to_json(value: Any) -> str:
     """Compact JSON with non-ASCII escaped: no client's line splitter can break it."""
-    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return _ENCODER.encode(value)
+
+
+# A string as a JSON string literal, non-ASCII escaped (the C encoder json uses).
+json_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
 def event(

@@ -1,0 +1,332 @@
+"""mockserver's benchmarks, side by side with the aiohttp floor (bench/floor.py).
+
+    python bench/run.py [--quick] [--shapes A,B,C,D,E]
+
+Shapes:
+  A  50 text chunks, first at 200 ms, then every 20 ms; 1, 100 and 1,000 streams at once
+  B  20,000 chunks with no delay on one stream (throughput)
+  C  10,000 streams that stall after the first event (memory per open stream)
+  D  the pytest fixture: first use in a fresh process, and reset
+  E  tool-call heavy streams on Chat, Anthropic and Responses, 100 at once (renderer cost)
+
+Servers run as their own processes on 127.0.0.1; the load client (bench/loadclient.py)
+shares the machine. Drift of event k = (arrival_k - arrival_first) - scheduled offset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from loadclient import StreamResult, many, request_bytes
+
+HERE = Path(__file__).resolve().parent
+TICKS = os.sysconf("SC_CLK_TCK")
+
+SCENARIOS = {
+    "a": 'timing: {{first: 200ms, interval: 20ms}}\nsplit: words\nstream:\n  - text: "{}"\n'.format(
+        " ".join(f"w{i}" for i in range(50))
+    ),
+    "b": 'split: 1\nstream:\n  - text: "%s"\n' % ("x" * 20_000),
+    "c": "stream:\n  - text: first\n  - stall\n",
+    "e": (
+        "timing: {first: 100ms, interval: 10ms}\nsplit: words\nstream:\n"
+        '  - text: "Let me look that up for you right now."\n'
+        "  - tool_call: {name: search, pieces: 40,\n"
+        "      arguments: {query: weather in Paris, days: 5, units: metric}}\n"
+    ),
+}
+BODIES = {
+    "chat": (
+        "/v1/chat/completions",
+        {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True},
+    ),
+    "anthropic": (
+        "/v1/messages",
+        {"model": "m", "max_tokens": 99, "messages": [{"role": "user", "content": "x"}], "stream": True},
+    ),
+    "responses": ("/v1/responses", {"model": "m", "input": "x", "stream": True}),
+}
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[str]
+    port: int
+
+    def cpu(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def rss_kb(self) -> int:
+        return _status_kb(self.process.pid, "VmRSS")
+
+    def peak_kb(self) -> int:
+        return _status_kb(self.process.pid, "VmHWM")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+def _status_kb(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def start(kind: str, folder: Path, shape: str, api: str = "chat") -> Server:
+    if kind == "mockserver":
+        command = [sys.executable, "-m", "mockserver", "serve", str(folder), "--port", "0"]
+    else:
+        command = [sys.executable, str(HERE / "floor.py"), str(folder / f"{shape}.yaml"), shape, "--api", api]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    port = int(re.findall(r"127\.0\.0\.1:(\d+)", line)[0])
+    return Server(kind, process, port)
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def streamed(results: list[StreamResult], first_event: int, count: int, first: float, interval: float):
+    """(ok, failed, drifts, starts) over the content events [first_event, first_event+count)."""
+    drifts: list[float] = []
+    starts: list[float] = []
+    ok = failed = 0
+    for result in results:
+        events = result.events[first_event : first_event + count]
+        if result.error or len(events) < count:
+            failed += 1
+            continue
+        ok += 1
+        starts.append(events[0] - result.sent - first)
+        drifts += [(at - events[0]) - k * interval for k, at in enumerate(events)]
+    return ok, failed, drifts, starts
+
+
+ROWS: list[list[str]] = []
+
+
+def row(*cells: object) -> None:
+    ROWS.append([str(c) for c in cells])
+    print("  ".join(f"{c:>12}" for c in ROWS[-1]), flush=True)
+
+
+def shape_a(folder: Path, concurrencies: list[int]) -> None:
+    print("\nA: 50 chunks, first at 200 ms then every 20 ms", flush=True)
+    row(
+        "server",
+        "streams",
+        "failed",
+        "drift p50",
+        "drift p99",
+        "drift max",
+        "start p50",
+        "start p99",
+        "CPU s",
+        "CPU µs/ev",
+    )
+    path, body = BODIES["chat"]
+    request = request_bytes("/s/a" + path, body)
+    for concurrency in concurrencies:
+        for kind in ("floor", "mockserver"):
+            server = start(kind, folder, "a")
+            try:
+                before = server.cpu()
+                results = asyncio.run(many(server.port, request, concurrency))
+                used = server.cpu() - before
+            finally:
+                server.stop()
+            _, failed, drifts, starts = streamed(results, 1, 50, 0.2, 0.02)
+            events = sum(len(r.events) for r in results)
+            row(
+                kind,
+                concurrency,
+                failed,
+                f"{pct(drifts, 50) * 1e3:.1f}",
+                f"{pct(drifts, 99) * 1e3:.1f}",
+                f"{max(drifts, default=float('nan')) * 1e3:.1f}",
+                f"{pct(starts, 50) * 1e3:.1f}",
+                f"{pct(starts, 99) * 1e3:.1f}",
+                f"{used:.2f}",
+                f"{used / max(events, 1) * 1e6:.1f}",
+            )
+
+
+def shape_b(folder: Path) -> None:
+    print("\nB: 20,000 chunks, no delay, one stream", flush=True)
+    row("server", "events", "seconds", "events/s", "CPU s")
+    path, body = BODIES["chat"]
+    request = request_bytes("/s/b" + path, body)
+    for kind in ("floor", "mockserver"):
+        server = start(kind, folder, "b")
+        try:
+            asyncio.run(many(server.port, request, 1))  # warm up
+            best = None
+            for _ in range(3):
+                before = server.cpu()
+                (result,) = asyncio.run(many(server.port, request, 1))
+                took = result.events[-1] - result.sent
+                if best is None or took < best[0]:
+                    best = (took, len(result.events), server.cpu() - before)
+        finally:
+            server.stop()
+        assert best is not None
+        took, events, used = best
+        row(kind, events, f"{took:.3f}", f"{events / took:,.0f}", f"{used:.2f}")
+
+
+def shape_c(folder: Path, streams: int) -> None:
+    print(f"\nC: {streams:,} streams stalled after their first event", flush=True)
+    row("server", "streams", "failed", "RSS before", "RSS after", "KB/stream", "peak RSS MB")
+    path, body = BODIES["chat"]
+    request = request_bytes("/s/c" + path, body)
+    for kind in ("floor", "mockserver"):
+        server = start(kind, folder, "c")
+        try:
+            asyncio.run(many(server.port, request, 10, stop_after=2))  # warm up
+            time.sleep(0.3)
+            before = server.rss_kb()
+
+            async def hold_open(server: Server = server) -> tuple[list[StreamResult], int]:
+                release = asyncio.Event()
+                held = [0]
+                task = asyncio.ensure_future(
+                    many(server.port, request, streams, stop_after=2, hold=release, held=held)
+                )
+                deadline = time.monotonic() + 120
+                while held[0] < streams and not task.done() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(1.0)  # let the server settle
+                after = server.rss_kb()
+                release.set()
+                return await task, after
+
+            results, after = asyncio.run(hold_open())
+        finally:
+            peak = server.peak_kb()
+            server.stop()
+        failed = sum(1 for r in results if r.error or len(r.events) < 2)
+        row(
+            kind,
+            streams,
+            failed,
+            f"{before / 1024:.1f} MB",
+            f"{after / 1024:.1f} MB",
+            f"{(after - before) / streams:.1f}",
+            f"{peak / 1024:.1f}",
+        )
+
+
+def shape_d() -> None:
+    print("\nD: the pytest fixture", flush=True)
+    code = (
+        "import time, socket; t=time.perf_counter()\n"
+        "from mockserver import MockServer\n"
+        "s = MockServer().start()\n"
+        "c = socket.create_connection(('127.0.0.1', s.port))\n"
+        "c.sendall(b'GET /_mock/health HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n')\n"
+        "while c.recv(65536): pass\n"
+        "first = time.perf_counter() - t\n"
+        "t = time.perf_counter()\n"
+        "for _ in range(1000): s.reset()\n"
+        "print(first, (time.perf_counter() - t) / 1000)\n"
+        "s.stop()\n"
+    )
+    firsts, resets = [], []
+    for _ in range(5):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        first, reset = map(float, out.split())
+        firsts.append(first)
+        resets.append(reset)
+    row(
+        "first use ms",
+        f"{statistics.median(firsts) * 1e3:.0f}",
+        "reset ms",
+        f"{statistics.median(resets) * 1e3:.3f}",
+    )
+
+
+def shape_e(folder: Path) -> None:
+    print("\nE: tool-call heavy streams, 100 at once", flush=True)
+    row(
+        "api", "server", "failed", "events", "end late p50", "end late p99", "start p99", "CPU s", "CPU µs/ev"
+    )
+    for api, (path, body) in BODIES.items():
+        request = request_bytes("/s/e" + path, body)
+        for kind in ("floor", "mockserver"):
+            server = start(kind, folder, "e", api)
+            try:
+                before = server.cpu()
+                results = asyncio.run(many(server.port, request, 100))
+                used = server.cpu() - before
+            finally:
+                server.stop()
+            failed = sum(1 for r in results if r.error or not r.complete)
+            events = sum(len(r.events) for r in results)
+            starts = [r.events[0] - r.sent - 0.1 for r in results if r.events]
+            # the last event's lateness: its span from the first against the 47 scheduled gaps
+            late = [(r.events[-1] - r.events[0]) - 0.47 for r in results if len(r.events) > 1]
+            row(
+                api,
+                kind,
+                failed,
+                events,
+                f"{pct(late, 50) * 1e3:.1f}",
+                f"{pct(late, 99) * 1e3:.1f}",
+                f"{pct(starts, 99) * 1e3:.1f}",
+                f"{used:.2f}",
+                f"{used / max(events, 1) * 1e6:.1f}",
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shapes", default="A,B,C,D,E")
+    parser.add_argument("--quick", action="store_true", help="smaller runs (A up to 100, C 1,000)")
+    args = parser.parse_args()
+    shapes = set(args.shapes.upper().split(","))
+    folder = Path(tempfile.mkdtemp(prefix="mockserver-bench-"))
+    for name, text in SCENARIOS.items():
+        (folder / f"{name}.yaml").write_text(text)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.platform()}"
+    )
+    if "A" in shapes:
+        shape_a(folder, [1, 100] if args.quick else [1, 100, 1000])
+    if "B" in shapes:
+        shape_b(folder)
+    if "C" in shapes:
+        shape_c(folder, 1000 if args.quick else 10_000)
+    if "D" in shapes:
+        shape_d()
+    if "E" in shapes:
+        shape_e(folder)
+
+
+if __name__ == "__main__":
+    main()
