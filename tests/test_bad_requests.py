@@ -73,12 +73,12 @@ def test_still_serving_after_bad_input(server: MockServer) -> None:
 def test_a_bug_of_ours_is_a_500_in_the_api_shape_and_logged(
     server: MockServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import mockserver.server.app as app_module
+    import mockserver.server.plans as plans_module
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("renderer bug")
 
-    monkeypatch.setattr(app_module, "plan_response", broken)
+    monkeypatch.setattr(plans_module, "plan_response", broken)
     with pytest.raises(openai.InternalServerError, match="mockserver internal error"):
         openai_client(server, "ok").chat.completions.create(model="m", messages=MESSAGES)
     assert any("renderer bug" in (r.exc_text or "") or r.exc_info for r in caplog.records)

@@ -114,7 +114,8 @@ def check_thinking(server: MockServer, name: str) -> None:
     assert stream_text(server, name) == "The capital of France is Paris."  # chat skips reasoning
     with anthropic.Anthropic(base_url=server.url_for(name), api_key="k") as claude:
         message = claude.messages.create(
-            model="claude-test", max_tokens=99, messages=[{"role": "user", "content": "x"}])
+            model="claude-test", max_tokens=99, messages=[{"role": "user", "content": "x"}]
+        )
     assert message.content[0].thinking.endswith("That is Paris.")
 
 

@@ -123,12 +123,12 @@ def test_a_server_side_failure_fails_the_test(inner: pytest.Pytester) -> None:
         from openai import OpenAI
 
         def test_server_breaks(mockserver, monkeypatch):
-            import mockserver.server.app as app
+            import mockserver.server.plans as plans
 
             def broken(*args, **kwargs):
                 raise RuntimeError("the renderer broke")
 
-            monkeypatch.setattr(app, "plan_response", broken)
+            monkeypatch.setattr(plans, "plan_response", broken)
             client = OpenAI(base_url=mockserver.openai_url, api_key="k", max_retries=0)
             with pytest.raises(openai.InternalServerError):
                 client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])

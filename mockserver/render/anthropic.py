@@ -10,8 +10,6 @@ Reasoning becomes a thinking block, a tool call a tool_use block, a comment a
 from __future__ import annotations
 
 import json
-import random
-import string
 from dataclasses import replace
 from typing import Any
 
@@ -23,7 +21,7 @@ from .errors import ApiError
 from .openai_request import content_text
 from .plan import TimedEvent
 from .request import ApiRequest, BadRequest, Tool
-from .script import CommentItem, ErrorItem, Reply, Script
+from .script import CommentItem, ErrorItem, Reply, Script, seeded_token
 
 STOP_REASONS = {
     "stop": "end_turn",
@@ -45,6 +43,13 @@ ERROR_TYPES = {  # Anthropic's error types, and the status each goes with
     "overloaded_error": 529,
 }
 _BY_STATUS = {status: kind for kind, status in ERROR_TYPES.items()}
+# block kind → (delta type, its text field)
+_DELTAS = {
+    "reasoning": ("thinking_delta", "thinking"),
+    "tool": ("input_json_delta", "partial_json"),
+    "text": ("text_delta", "text"),
+    "refusal": ("text_delta", "text"),
+}
 
 
 def anthropic_error_type(error: ApiError) -> str:
@@ -164,8 +169,7 @@ def _tool_id(script: Script, block: Block) -> str:
 
 
 def _signature(script: Script, block: Block) -> str:
-    rng = random.Random(f"{script.identity.token}/signature/{block.number}")
-    return "".join(rng.choices(string.ascii_letters + string.digits + "+/", k=88)) + "=="
+    return seeded_token(f"{script.identity.token}/signature/{block.number}", 88) + "=="
 
 
 def _stop_reason(reply: Reply) -> str:
@@ -230,9 +234,7 @@ class _AnthropicStream:
         self.pinged = False
 
     def emit(self, at: float, payload: dict[str, Any]) -> None:
-        self.out.append(
-            TimedEvent(at, sse.event(sse.to_json(payload), name=payload["type"], line_ending=self.le))
-        )
+        self.out.append(TimedEvent(at, sse.named(payload["type"], sse.to_json(payload), self.le)))
 
     def start(self, at: float) -> None:
         if not self.started:
@@ -288,13 +290,13 @@ class _AnthropicStream:
                 self.pinged = True
                 self.emit(at, {"type": "ping"})
         elif isinstance(mark, Add):
-            if block.kind == "reasoning":
-                delta = {"type": "thinking_delta", "thinking": mark.text}
-            elif block.kind == "tool":
-                delta = {"type": "input_json_delta", "partial_json": mark.text}
-            else:
-                delta = {"type": "text_delta", "text": mark.text}
-            self.emit(at, {"type": "content_block_delta", "index": block.number, "delta": delta})
+            # spelled directly (deltas are most of a stream), as emit() would spell them
+            kind, key = _DELTAS[block.kind]
+            payload = (
+                f'{{"type":"content_block_delta","index":{block.number},'
+                f'"delta":{{"type":"{kind}","{key}":{sse.json_string(mark.text)}}}}}'
+            )
+            self.out.append(TimedEvent(at, sse.named("content_block_delta", payload, self.le)))
         else:
             if block.kind == "reasoning":
                 self.emit(

@@ -195,11 +195,19 @@ class _ResponsesStream:
         self.done_items: dict[int, dict[str, Any]] = {}
 
     def emit(self, at: float, payload: dict[str, Any]) -> None:
-        payload = {"type": payload["type"], "sequence_number": self.sequence, **payload}
+        kind = payload["type"]
+        payload = {"type": kind, "sequence_number": self.sequence, **payload}
         self.sequence += 1
-        self.out.append(
-            TimedEvent(at, sse.event(sse.to_json(payload), name=payload["type"], line_ending=self.le))
+        self.out.append(TimedEvent(at, sse.named(kind, sse.to_json(payload), self.le)))
+
+    def emit_delta(self, at: float, kind: str, where: str, text: str, tail: str = "") -> None:
+        """A delta event, spelled directly: they are most of a stream's events."""
+        payload = (
+            f'{{"type":"{kind}","sequence_number":{self.sequence},{where},'
+            f'"delta":{sse.json_string(text)}{tail}}}'
         )
+        self.sequence += 1
+        self.out.append(TimedEvent(at, sse.named(kind, payload, self.le)))
 
     def start(self, at: float) -> None:
         if not self.started:
@@ -278,33 +286,24 @@ class _ResponsesStream:
                     },
                 )
         elif isinstance(mark, Add):
+            # the same fields, in the same order, as `where` and the other events give
+            at_item = f'"item_id":"{item_id}","output_index":{block.number}'
             if block.kind == "text":
-                self.emit(
+                self.emit_delta(
                     at,
-                    {
-                        "type": "response.output_text.delta",
-                        **where,
-                        "content_index": 0,
-                        "delta": mark.text,
-                        "logprobs": [],
-                    },
+                    "response.output_text.delta",
+                    at_item + ',"content_index":0',
+                    mark.text,
+                    ',"logprobs":[]',
                 )
             elif block.kind == "refusal":
-                self.emit(
-                    at, {"type": "response.refusal.delta", **where, "content_index": 0, "delta": mark.text}
-                )
+                self.emit_delta(at, "response.refusal.delta", at_item + ',"content_index":0', mark.text)
             elif block.kind == "reasoning":
-                self.emit(
-                    at,
-                    {
-                        "type": "response.reasoning_summary_text.delta",
-                        **where,
-                        "summary_index": 0,
-                        "delta": mark.text,
-                    },
+                self.emit_delta(
+                    at, "response.reasoning_summary_text.delta", at_item + ',"summary_index":0', mark.text
                 )
             elif mark.text:
-                self.emit(at, {"type": "response.function_call_arguments.delta", **where, "delta": mark.text})
+                self.emit_delta(at, "response.function_call_arguments.delta", at_item, mark.text)
         else:
             text = block.text
             if block.kind == "text":

@@ -8,6 +8,8 @@ items in its own wire format. Pure: no clock, no I/O.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import random
 import re
@@ -188,13 +190,24 @@ def content_seed(seed: int | None, scenario: str, response: m.Response) -> str:
     return f"{seed if seed is not None else 0}/{scenario}/line{response.line}"
 
 
+def seeded_token(key: str, length: int = 24) -> str:
+    """`length` letters and digits derived from `key` (one hash: cheap per request)."""
+    number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=24).digest(), "big")
+    letters = []
+    for _ in range(length):
+        number, digit = divmod(number, 62)
+        letters.append(_ALPHABET[digit])
+    return "".join(letters)
+
+
+@functools.lru_cache(maxsize=4096)
 def identity(base: str) -> Identity:
-    rng = random.Random(base + "/ids")
+    digest = hashlib.blake2b((base + "/ids").encode(), digest_size=32).digest()
     return Identity(
-        token="".join(rng.choices(_ALPHABET, k=24)),
-        created=1_700_000_000 + rng.randrange(60_000_000),
-        request_id="req_" + "".join(rng.choices("0123456789abcdef", k=32)),
-        fingerprint="fp_" + "".join(rng.choices("0123456789abcdef", k=10)),
+        token=seeded_token(base + "/token"),
+        created=1_700_000_000 + int.from_bytes(digest[:4], "big") % 60_000_000,
+        request_id="req_" + digest[4:20].hex(),
+        fingerprint="fp_" + digest[20:25].hex(),
     )
 
 
@@ -203,9 +216,10 @@ class _Clock:
     (± jitter) after the one before, a step's `delay` replacing the gap before
     it, and `wait` adding a pause."""
 
-    def __init__(self, timing: m.Timing, rng: random.Random) -> None:
+    def __init__(self, timing: m.Timing, seed: str) -> None:
         self.timing = timing
-        self.rng = rng
+        # seeding a Random costs a hash of the seed: only streams with jitter need one
+        self.rng = random.Random(seed) if timing.jitter else None
         self.now = 0.0
         self.pending = 0.0
         self.started = False
@@ -217,7 +231,7 @@ class _Clock:
             gap = self.timing.first
         else:
             jitter = self.timing.jitter
-            gap = self.timing.interval + (self.rng.uniform(-jitter, jitter) if jitter else 0.0)
+            gap = self.timing.interval + (self.rng.uniform(-jitter, jitter) if self.rng else 0.0)
             gap = max(0.0, gap)
         self.started = True
         self.now += self.pending + gap
@@ -255,7 +269,7 @@ def build(
     """Resolve `response`'s steps for `request`. `base` seeds ids and timing,
     `content` seeds fake text and arguments (see seed_base, content_seed)."""
     ident = identity(base)
-    clock = _Clock(response.timing, random.Random(base + "/timing"))
+    clock = _Clock(response.timing, base + "/timing")
     builder = _Builder(response, request, values, base, content, ident, clock)
     for number, step in enumerate(response.stream):
         builder.add(number, step)
@@ -373,8 +387,7 @@ class _Builder:
                 self.beats.append(Beat(at, ToolArgs(index, piece, step.legacy)))
 
     def _token(self, index: int) -> str:
-        rng = random.Random(f"{self.base}/tool/{index}")
-        return "".join(rng.choices(_ALPHABET, k=24))
+        return seeded_token(f"{self.base}/tool/{index}")
 
     def arguments(self, number: int, step: m.ToolCall) -> str:
         args = step.arguments

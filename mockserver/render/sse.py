@@ -55,3 +55,8 @@ def data(payload: Any, line_ending: str = "\n") -> bytes:
 
 def comment(text: str, line_ending: str = "\n") -> bytes:
     return f": {text}{line_ending}{line_ending}".encode()
+
+
+def named(name: str, payload_json: str, line_ending: str = "\n") -> bytes:
+    """`event: NAME` and one `data:` line of JSON (which, escaped, has no line break)."""
+    return f"event: {name}{line_ending}data: {payload_json}{line_ending}{line_ending}".encode("ascii")

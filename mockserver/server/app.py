@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import MockServerError, ScenarioNotFound
-from ..render import APIS, Api, ApiRequest, BadRequest, plan_response
+from ..render import APIS, Api, ApiRequest, BadRequest
 from ..render.auto import AUTO_NAME, auto_response
 from ..render.errors import ApiError
 from ..render.respond import plan_error
@@ -131,7 +131,7 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             entry.response_index = scenario.response_index(number)
             response = scenario.responses[entry.response_index]
             seed = scenario.seed if scenario.seed is not None else state.settings.seed
-        plan = plan_response(
+        plan = state.plans.plan(
             api, response, parsed, scenario=name, number=number, seed=seed, fresh_content=scenario is None
         )
         return await play(request, plan, state.settings.time_scale, outcome)

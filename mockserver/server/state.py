@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from ..scenario import Scenario
 from .journal import DEFAULT_SIZE, Journal
+from .plans import PlanCache
 from .select import Counters, Registry
 
 
@@ -31,6 +32,7 @@ class ServerState:
     counters: Counters = field(default_factory=Counters)
     journal: Journal = field(init=False)
     failures: list[BaseException] = field(default_factory=list)  # our own errors, for the test
+    plans: PlanCache = field(default_factory=PlanCache)
 
     def __post_init__(self) -> None:
         self.settings = replace(self.initial)
@@ -44,6 +46,7 @@ class ServerState:
         self.counters.clear()
         self.journal.clear()
         self.failures.clear()
+        self.plans.clear()
 
     def add(self, scenarios: Iterable[Scenario]) -> list[str]:
         """Add (or replace, by name) scenarios while serving."""

@@ -1,0 +1,167 @@
+"""Plans rendered once and re-stamped per request.
+
+Rendering is pure, so two requests of the same shape to the same response get the
+same bytes but for the ids and timestamps derived from the request number. The
+cache keeps one rendering per (response, request shape) made with a template
+identity, and gives each request a copy with its own identity swapped in: a few
+`bytes.replace` calls instead of rendering every event again.
+
+Only what is a function of the request shape alone is cached: no jitter, no
+random write sizes, no auto-responder (its content varies per request), no
+embeddings (their bytes are the input's).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import replace
+from typing import Any
+
+from ..render import Api, ApiRequest, Plan, Write, plan_response
+from ..render.script import identity, seed_base, seeded_token
+from ..scenario import model as m
+from ..scenario.template import Template, Var
+
+TEMPLATE_NUMBER = -1  # the request number of the renderings kept here
+MAX_PLANS = 512
+
+
+class PlanCache:
+    def __init__(self, size: int = MAX_PLANS) -> None:
+        self.size = size
+        self._plans: OrderedDict[tuple[Any, ...], tuple[m.Response, Plan]] = OrderedDict()
+        self._header_names: dict[int, tuple[m.Response, tuple[str, ...]]] = {}
+
+    def plan(
+        self,
+        api: Api,
+        response: m.Response,
+        request: ApiRequest,
+        *,
+        scenario: str,
+        number: int,
+        seed: int | None,
+        fresh_content: bool,
+    ) -> Plan:
+        if fresh_content or not _cacheable(api, response):
+            return plan_response(
+                api,
+                response,
+                request,
+                scenario=scenario,
+                number=number,
+                seed=seed,
+                fresh_content=fresh_content,
+            )
+        key = (api.name, id(response), scenario, seed, self._request_key(response, request))
+        cached = self._plans.get(key)
+        if cached is None:
+            template = plan_response(
+                api, response, request, scenario=scenario, number=TEMPLATE_NUMBER, seed=seed
+            )
+            # the entry holds the response, so its id() cannot be reused while cached
+            cached = self._plans[key] = (response, template)
+            if len(self._plans) > self.size:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(key)
+        template_base = seed_base(seed, scenario, TEMPLATE_NUMBER)
+        return _restamp(api, cached[1], response, template_base, seed_base(seed, scenario, number))
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+    def clear(self) -> None:
+        self._plans.clear()
+        self._header_names.clear()
+
+    def _request_key(self, response: m.Response, request: ApiRequest) -> tuple[Any, ...]:
+        """What a rendering reads of the request (see ApiRequest)."""
+        names = self._headers_read(response)
+        return (
+            request.model,
+            request.stream,
+            request.last_message,
+            request.include_usage,
+            request.input_words,
+            request.tool_choice,
+            tuple((t.name, repr(t.parameters)) for t in request.tools),
+            tuple(request.headers.get(name) for name in names),
+        )
+
+    def _headers_read(self, response: m.Response) -> tuple[str, ...]:
+        known = self._header_names.get(id(response))
+        if known is None:
+            known = self._header_names[id(response)] = (response, tuple(sorted(_header_vars(response))))
+        return known[1]
+
+
+def _cacheable(api: Api, response: m.Response) -> bool:
+    size = response.transport.write_size
+    return (
+        api.name != "embeddings"
+        and not response.timing.jitter
+        and (size is None or size.minimum == size.maximum)
+    )
+
+
+def _header_vars(value: Any) -> set[str]:
+    """The header names `{{ request.headers.NAME }}` placeholders read, anywhere in `value`."""
+    if isinstance(value, Template):
+        return {p.key for p in value.parts if isinstance(p, Var) and p.name == "headers"}
+    if isinstance(value, dict):
+        return set().union(*(_header_vars(v) for v in value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_header_vars(v) for v in value)) if value else set()
+    if hasattr(value, "__dataclass_fields__"):
+        return set().union(*(_header_vars(getattr(value, f)) for f in value.__dataclass_fields__))
+    return set()
+
+
+def _swaps(api: Api, response: m.Response, old_base: str, new_base: str) -> list[tuple[bytes, bytes]]:
+    """Every string that depends on the request number, old → new, each pair of equal
+    length. Longest first: the token comes before its 20-letter prefix (Responses
+    item ids use that)."""
+    old, new = identity(old_base), identity(new_base)
+    pairs = [
+        (old.token, new.token),
+        (old.token[:20], new.token[:20]),
+        (old.request_id, new.request_id),
+        (old.fingerprint, new.fingerprint),
+        (str(old.created), str(new.created)),
+    ]
+    calls = sum(1 for step in response.stream if isinstance(step, m.ToolCall))
+    for index in range(calls):  # tool call ids (script._token) by tool index
+        pairs.append((seeded_token(f"{old_base}/tool/{index}"), seeded_token(f"{new_base}/tool/{index}")))
+    if api.name == "anthropic" and any(
+        isinstance(s, m.Content) and s.channel == "reasoning" for s in response.stream
+    ):
+        for block in range(len(response.stream)):  # thinking signatures, by block number
+            pairs.append(
+                (
+                    seeded_token(f"{old.token}/signature/{block}", 88),
+                    seeded_token(f"{new.token}/signature/{block}", 88),
+                )
+            )
+    return [(a.encode(), b.encode()) for a, b in pairs]
+
+
+def _restamp(api: Api, plan: Plan, response: m.Response, old_base: str, new_base: str) -> Plan:
+    """The plan with the new request's identity. Every swap keeps lengths, so all the
+    writes are swapped as one buffer and cut back where they were."""
+    swaps = _swaps(api, response, old_base, new_base)
+    data = b"".join(w.data for w in plan.writes)
+    for old, new in swaps:
+        data = data.replace(old, new)
+    headers = []
+    for name, value in plan.headers:
+        encoded = value.encode()
+        for old, new in swaps:
+            encoded = encoded.replace(old, new)
+        headers.append((name, encoded.decode()))
+    writes, position = [], 0
+    for write in plan.writes:
+        end = position + len(write.data)
+        writes.append(Write(write.at, data[position:end], write.events))
+        position = end
+    return replace(plan, headers=tuple(headers), writes=tuple(writes))

@@ -1,0 +1,84 @@
+"""The plan cache gives every request exactly the bytes a fresh rendering would."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.render import APIS, ApiRequest, plan_response
+from mockserver.render.request import Tool
+from mockserver.scenario import load_text
+from mockserver.server.plans import PlanCache
+from mockserver.show import sample_request
+
+SCENARIOS = load_text(
+    """
+scenarios:
+  - name: text
+    timing: {first: 10ms, interval: 5ms}
+    split: words
+    stream:
+      - text: "Hello {{ request.model }} from {{ request.headers.x-team }}"
+      - usage: auto
+  - name: everything
+    stream:
+      - reasoning: "Thinking it over."
+      - text: "Here: "
+      - tool_call: {name: a, arguments: {x: 1}, pieces: 3}
+      - tool_call: {name: b, arguments: fake}
+      - refusal: "no more"
+      - comment: ka
+      - event: {event: custom, data: {k: v}}
+  - name: fixed-writes
+    transport: {write_size: 7, line_ending: crlf}
+    stream:
+      - text: "cut into seven-byte writes"
+  - name: jittered
+    timing: {interval: 10ms, jitter: 5ms}
+    stream:
+      - text: "a b c"
+        split: words
+  - name: errors
+    status: 429
+  - name: drop
+    stream:
+      - text: a
+      - disconnect
+""",
+    "cache.yaml",
+)
+
+
+@pytest.mark.parametrize("api_name", ["chat", "responses", "anthropic", "completions", "raw"])
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_cached_plans_equal_fresh_renderings(api_name: str, scenario) -> None:  # type: ignore[no-untyped-def]
+    api = APIS[api_name]
+    cache = PlanCache()
+    for team, stream in (("red", True), ("blue", False), ("green", True)):
+        body = sample_request(api_name, "gpt-test", "hi", stream=stream)
+        request = api.parse(body, ApiRequest(api_name, json=body, headers={"x-team": team}))
+        request = _with_tools(request)
+        for number in (0, 1, 2, 7):
+            for seed in (None, 3):
+                fresh = plan_response(
+                    api, scenario.responses[0], request, scenario=scenario.name, number=number, seed=seed
+                )
+                cached = cache.plan(
+                    api,
+                    scenario.responses[0],
+                    request,
+                    scenario=scenario.name,
+                    number=number,
+                    seed=seed,
+                    fresh_content=False,
+                )
+                assert cached == fresh, (api_name, scenario.name, team, number, seed)
+    # one rendering per request shape (stream or not, seed, and the header where a
+    # template reads it); none where the timing is random
+    assert len(cache) == {"jittered": 0, "text": 6}.get(scenario.name, 4)
+
+
+def _with_tools(request: ApiRequest) -> ApiRequest:
+    from dataclasses import replace
+
+    schema = {"type": "object", "properties": {"q": {"type": "string"}}}
+    return replace(request, tools=(Tool("b", schema),))
