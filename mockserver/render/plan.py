@@ -1,5 +1,7 @@
 """A Plan: everything the player needs to answer one request — status, headers,
-the body as timed writes, and how the connection ends. Pure data."""
+the body and when each piece of it is written, and how the connection ends. Pure
+data. The body is one bytes object cut at `cuts`, so a plan is cheap to copy with
+other ids (see server/plans.py) and the player slices instead of joining."""
 
 from __future__ import annotations
 
@@ -19,12 +21,19 @@ class Write(NamedTuple):
     events: int  # how many events this write completes
 
 
+class Cut(NamedTuple):
+    at: float  # when the piece of body ending here is written
+    end: int  # where in the body it ends (it starts where the cut before ends)
+    events: int  # how many events it completes
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     status: int
     headers: tuple[tuple[str, str], ...]
-    streaming: bool  # a chunked body written over time; else one body sent at writes[0].at
-    writes: tuple[Write, ...]
+    streaming: bool  # a chunked body written over time; else one body sent at cuts[0].at
+    body: bytes = b""
+    cuts: tuple[Cut, ...] = ()
     ending: Ending = "close"
     ending_at: float = 0.0
     hold: float | None = None  # for "stall": how long before dropping; None = until the client leaves
@@ -32,8 +41,27 @@ class Plan:
     coalesce: bool = True  # writes already due may be merged (not when write_size cuts them)
 
     @property
+    def writes(self) -> tuple[Write, ...]:
+        """The body as (time, bytes, events) writes."""
+        start, writes = 0, []
+        for cut in self.cuts:
+            writes.append(Write(cut.at, self.body[start : cut.end], cut.events))
+            start = cut.end
+        return tuple(writes)
+
+    @property
     def events_total(self) -> int:
-        return sum(w.events for w in self.writes)
+        return sum(c.events for c in self.cuts)
+
+
+def pack(writes: Iterable[Write]) -> tuple[bytes, tuple[Cut, ...]]:
+    """Writes as one body and its cuts."""
+    pieces, cuts, end = [], [], 0
+    for write in writes:
+        pieces.append(write.data)
+        end += len(write.data)
+        cuts.append(Cut(write.at, end, write.events))
+    return b"".join(pieces), tuple(cuts)
 
 
 class TimedEvent(NamedTuple):  # a tuple: made once per event of every stream
@@ -42,25 +70,23 @@ class TimedEvent(NamedTuple):  # a tuple: made once per event of every stream
     events: int = 1  # raw bytes (a `raw` step) count as one event
 
 
-def group(events: Iterable[TimedEvent]) -> list[Write]:
-    """One write per moment: events due at the same time share it."""
-    writes: list[Write] = []
-    buffer: list[bytes] = []
-    count = 0
-    at = 0.0
-    for event in events:
-        if buffer and event.at != at:
-            writes.append(Write(at, b"".join(buffer), count))
-            buffer, count = [], 0
-        at = event.at
-        buffer.append(event.data)
-        count += event.events
-    if buffer:
-        writes.append(Write(at, b"".join(buffer), count))
-    return writes
+def group(events: list[TimedEvent]) -> tuple[bytes, tuple[Cut, ...]]:
+    """The body, cut once per moment: events due at the same time share a write."""
+    cuts: list[Cut] = []
+    end = count = 0
+    at = events[0].at if events else 0.0
+    for event_at, data, events_in in events:
+        if event_at != at:
+            cuts.append(Cut(at, end, count))
+            at, count = event_at, 0
+        end += len(data)
+        count += events_in
+    if events:
+        cuts.append(Cut(at, end, count))
+    return b"".join([e.data for e in events]), tuple(cuts)
 
 
-def cut_writes(events: Iterable[TimedEvent], size: WriteSize, seed: str) -> list[Write]:
+def cut_writes(events: list[TimedEvent], size: WriteSize, seed: str) -> tuple[bytes, tuple[Cut, ...]]:
     """`transport.write_size`: the byte stream cut into writes of that (seeded) size,
     so events arrive split at arbitrary byte boundaries. Bytes due at different
     moments are never held back to fill a write."""
@@ -71,7 +97,11 @@ def cut_writes(events: Iterable[TimedEvent], size: WriteSize, seed: str) -> list
 
     writes: list[Write] = []
     left = next_size()  # bytes still to go in the write being filled
-    for moment in group(events):
+    body, cuts = group(events)
+    start = 0
+    for cut in cuts:
+        moment = Write(cut.at, body[start : cut.end], cut.events)
+        start = cut.end
         data, position, remaining_events = moment.data, 0, moment.events
         while position < len(data):
             take = min(left, len(data) - position)
@@ -82,4 +112,4 @@ def cut_writes(events: Iterable[TimedEvent], size: WriteSize, seed: str) -> list
             writes.append(Write(moment.at, piece, remaining_events if done else 0))
             if left == 0:
                 left = next_size()
-    return writes
+    return pack(writes)

@@ -9,7 +9,7 @@ from ..scenario.model import Response
 from ..scenario.template import Template, render_json
 from . import errors, sse
 from .api import Api, Rendering
-from .plan import Plan, TimedEvent, Write, cut_writes, group
+from .plan import Cut, Plan, TimedEvent, cut_writes, group
 from .request import ApiRequest
 from .script import Script, build, content_seed, identity, seed_base
 
@@ -133,7 +133,8 @@ def _body_plan(
         status=status,
         headers=_headers(api, response, request, base, content_type, error),
         streaming=False,
-        writes=(Write(at, data, 1),),
+        body=data,
+        cuts=(Cut(at, len(data), 1),),
         ending_at=at,
         headers_delay=delay,
     )
@@ -143,14 +144,15 @@ def _stream_plan(api: Api, rendering: Rendering, base: str) -> Plan:
     response = rendering.response
     events: list[TimedEvent] = api.stream(rendering)
     size = response.transport.write_size
-    writes = cut_writes(events, size, base) if size is not None else group(events)
+    body, cuts = cut_writes(events, size, base) if size is not None else group(events)
     stop = rendering.script.reply.stop
     ending_at = _stop_at(rendering.script) if stop is not None else rendering.script.end_at
     return Plan(
         status=response.status or 200,
         headers=_headers(api, response, rendering.request, base, SSE_HEADERS, None),
         streaming=True,
-        writes=tuple(writes),
+        body=body,
+        cuts=cuts,
         ending="close" if stop is None or stop.how == "end" else stop.how,
         ending_at=ending_at,
         hold=stop.hold if stop is not None else None,
@@ -171,7 +173,6 @@ def _complete_plan(api: Api, rendering: Rendering, base: str) -> Plan:
             status=0,
             headers=(),
             streaming=False,
-            writes=(),
             ending=reply.stop.how,
             ending_at=_stop_at(script),
             hold=reply.stop.hold,

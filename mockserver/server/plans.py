@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
-from ..render import Api, ApiRequest, Plan, Write, plan_response
+from ..render import Api, ApiRequest, Plan, plan_response
 from ..render.script import identity, seed_base, seeded_token
 from ..scenario import model as m
 from ..scenario.template import Template, Var
@@ -29,7 +29,7 @@ MAX_PLANS = 512
 class PlanCache:
     def __init__(self, size: int = MAX_PLANS) -> None:
         self.size = size
-        self._plans: OrderedDict[tuple[Any, ...], tuple[m.Response, Plan]] = OrderedDict()
+        self._plans: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
         self._header_names: dict[int, tuple[m.Response, tuple[str, ...]]] = {}
 
     def plan(
@@ -59,14 +59,13 @@ class PlanCache:
             template = plan_response(
                 api, response, request, scenario=scenario, number=TEMPLATE_NUMBER, seed=seed
             )
-            # the entry holds the response, so its id() cannot be reused while cached
-            cached = self._plans[key] = (response, template)
+            cached = self._plans[key] = _Entry(response, template)
             if len(self._plans) > self.size:
                 self._plans.popitem(last=False)
         else:
             self._plans.move_to_end(key)
         template_base = seed_base(seed, scenario, TEMPLATE_NUMBER)
-        return _restamp(api, cached[1], response, template_base, seed_base(seed, scenario, number))
+        return cached.restamp(_swaps(api, response, template_base, seed_base(seed, scenario, number)))
 
     def __len__(self) -> int:
         return len(self._plans)
@@ -146,22 +145,23 @@ def _swaps(api: Api, response: m.Response, old_base: str, new_base: str) -> list
     return [(a.encode(), b.encode()) for a, b in pairs]
 
 
-def _restamp(api: Api, plan: Plan, response: m.Response, old_base: str, new_base: str) -> Plan:
-    """The plan with the new request's identity. Every swap keeps lengths, so all the
-    writes are swapped as one buffer and cut back where they were."""
-    swaps = _swaps(api, response, old_base, new_base)
-    data = b"".join(w.data for w in plan.writes)
-    for old, new in swaps:
-        data = data.replace(old, new)
-    headers = []
-    for name, value in plan.headers:
-        encoded = value.encode()
+class _Entry:
+    """A template rendering. Every swap keeps lengths, so a request's plan is the
+    template with a swapped body and the same cuts."""
+
+    def __init__(self, response: m.Response, plan: Plan) -> None:
+        self.response = response  # held, so its id() cannot be reused while cached
+        self.plan = plan
+
+    def restamp(self, swaps: list[tuple[bytes, bytes]]) -> Plan:
+        body = self.plan.body
         for old, new in swaps:
-            encoded = encoded.replace(old, new)
-        headers.append((name, encoded.decode()))
-    writes, position = [], 0
-    for write in plan.writes:
-        end = position + len(write.data)
-        writes.append(Write(write.at, data[position:end], write.events))
-        position = end
-    return replace(plan, headers=tuple(headers), writes=tuple(writes))
+            body = body.replace(old, new)
+        headers = []
+        for name, value in self.plan.headers:
+            encoded = value.encode()
+            for old, new in swaps:
+                if old in encoded:  # only the request-id header holds one
+                    encoded = encoded.replace(old, new)
+            headers.append((name, encoded.decode()))
+        return replace(self.plan, headers=tuple(headers), body=body)

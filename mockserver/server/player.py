@@ -45,44 +45,41 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
     start = loop.time()
 
     if not plan.streaming:
-        if not plan.writes:  # the connection fails before any response
+        if not plan.cuts:  # the connection fails before any response
             await _sleep_until(start + plan.ending_at * time_scale)
             await _end_connection(request, plan, time_scale)
             return web.StreamResponse()  # never sent: the transport is gone
-        write = plan.writes[0]
-        await _sleep_until(start + write.at * time_scale)
-        outcome.events_sent = write.events
-        outcome.bytes_sent = len(write.data)
-        return web.Response(status=plan.status, headers=dict(plan.headers), body=write.data)
+        await _sleep_until(start + plan.cuts[0].at * time_scale)
+        outcome.events_sent = plan.cuts[0].events
+        outcome.bytes_sent = len(plan.body)
+        return web.Response(status=plan.status, headers=dict(plan.headers), body=plan.body)
 
     response = web.StreamResponse(status=plan.status, headers=dict(plan.headers))
     response.enable_chunked_encoding()
     await response.prepare(request)
     outcome.headers_sent = True
     start = loop.time()  # the schedule's clock starts when the headers are out
-    writes = plan.writes
-    position = 0
-    while position < len(writes):
-        await _sleep_until(start + writes[position].at * time_scale)
-        data = writes[position].data
-        events = writes[position].events
+    body, cuts = plan.body, plan.cuts
+    position = begin = 0
+    while position < len(cuts):
+        await _sleep_until(start + cuts[position].at * time_scale)
+        events = cuts[position].events
         position += 1
-        if plan.coalesce and position < len(writes):
+        if plan.coalesce:
             # Everything already due goes out in the same write.
             now = loop.time()
-            batch = [data]
-            while position < len(writes) and start + writes[position].at * time_scale <= now:
-                batch.append(writes[position].data)
-                events += writes[position].events
+            while position < len(cuts) and start + cuts[position].at * time_scale <= now:
+                events += cuts[position].events
                 position += 1
-            data = b"".join(batch) if len(batch) > 1 else data
+        end = cuts[position - 1].end
         try:
-            await response.write(data)
+            await response.write(body[begin:end])
         except ConnectionError:
             outcome.left_early = True
             return response
         outcome.events_sent += events
-        outcome.bytes_sent += len(data)
+        outcome.bytes_sent += end - begin
+        begin = end
 
     await _sleep_until(start + plan.ending_at * time_scale)
     if plan.ending == "close":
