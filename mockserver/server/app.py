@@ -131,10 +131,16 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             entry.response_index = scenario.response_index(number)
             response = scenario.responses[entry.response_index]
             seed = scenario.seed if scenario.seed is not None else state.settings.seed
-        plan = state.plans.plan(
-            api, response, parsed, scenario=name, number=number, seed=seed, fresh_content=scenario is None
+        # no local for the plan: once written, the player lets go of it (an open,
+        # stalled stream then holds as little as it can)
+        return await play(
+            request,
+            state.plans.plan(
+                api, response, parsed, scenario=name, number=number, seed=seed, fresh_content=scenario is None
+            ),
+            state.settings.time_scale,
+            outcome,
         )
-        return await play(request, plan, state.settings.time_scale, outcome)
     except asyncio.CancelledError:
         outcome.left_early = True  # the client went away; aiohttp cancelled us
         raise

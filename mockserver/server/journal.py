@@ -11,7 +11,7 @@ from typing import Any
 DEFAULT_SIZE = 10_000
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One request. Created when it arrives, completed when its answer ends."""
 

@@ -17,12 +17,12 @@ from aiohttp import web
 
 from ..render.plan import Plan
 
-# A backstop for servers run without handler_cancellation: a stall checks this
-# often whether its client is still there.
-_STALL_CHECK = 1.0
+# A backstop for servers run without handler_cancellation (ours always have it): a
+# stall checks this often whether its client is still there.
+_STALL_CHECK = 10.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What happened while playing, for the log and the journal."""
 
@@ -47,7 +47,7 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
     if not plan.streaming:
         if not plan.cuts:  # the connection fails before any response
             await _sleep_until(start + plan.ending_at * time_scale)
-            await _end_connection(request, plan, time_scale)
+            await _end_connection(request, plan.ending, plan.hold, time_scale)
             return web.StreamResponse()  # never sent: the transport is gone
         await _sleep_until(start + plan.cuts[0].at * time_scale)
         outcome.events_sent = plan.cuts[0].events
@@ -81,14 +81,16 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
         outcome.bytes_sent += end - begin
         begin = end
 
-    await _sleep_until(start + plan.ending_at * time_scale)
-    if plan.ending == "close":
+    ending, ending_at, hold = plan.ending, plan.ending_at, plan.hold
+    del plan, body, cuts  # written: an open stream need not keep them
+    await _sleep_until(start + ending_at * time_scale)
+    if ending == "close":
         try:
             await response.write_eof()
         except ConnectionError:
             outcome.left_early = True
         return response
-    await _end_connection(request, plan, time_scale)
+    await _end_connection(request, ending, hold, time_scale)
     return response
 
 
@@ -98,16 +100,16 @@ async def _sleep_until(deadline: float) -> None:
         await asyncio.sleep(delay)
 
 
-async def _end_connection(request: web.Request, plan: Plan, time_scale: float) -> None:
+async def _end_connection(request: web.Request, ending: str, hold: float | None, time_scale: float) -> None:
     """disconnect: close without the chunked terminator; reset: TCP RST;
     stall: hold the socket open, then drop it."""
     transport = request.transport
     if transport is None:
         return
-    if plan.ending == "stall":
-        await _stall(transport, None if plan.hold is None else plan.hold * time_scale)
+    if ending == "stall":
+        await _stall(transport, None if hold is None else hold * time_scale)
         transport.close()
-    elif plan.ending == "reset":
+    elif ending == "reset":
         await _drain(transport)
         sock = transport.get_extra_info("socket")
         if sock is not None:
