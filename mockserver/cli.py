@@ -20,6 +20,8 @@ from .runner import start_site
 from .scenario import load_scenarios, scenario_files
 from .scenario.fields import suggest
 from .server.app import STATE, create_app
+from .server.chaos import FAULTS, parse_faults
+from .server.log import RequestLog
 from .show import describe_match, describe_responses, format_plan, sample_request
 
 
@@ -74,6 +76,37 @@ def _parser() -> argparse.ArgumentParser:
         "--default",
         default=_env("default"),
         help="scenario for requests no rule matches [MOCKSERVER_DEFAULT]",
+    )
+    serve.add_argument(
+        "--chaos",
+        type=float,
+        default=float(_env("chaos", "0") or 0),
+        metavar="RATE",
+        help="inject a fault into this share of requests, 0 to 1 [MOCKSERVER_CHAOS]",
+    )
+    serve.add_argument(
+        "--chaos-seed",
+        type=int,
+        default=int(_env("chaos_seed", "0") or 0),
+        help="seed of the chaos: the same seed and requests, the same faults [MOCKSERVER_CHAOS_SEED]",
+    )
+    serve.add_argument(
+        "--chaos-faults",
+        default=_env("chaos_faults", ",".join(FAULTS)),
+        metavar="LIST",
+        help=f"which faults, comma-separated (default: all: {','.join(FAULTS)}) [MOCKSERVER_CHAOS_FAULTS]",
+    )
+    serve.add_argument(
+        "--cors",
+        default=_env("cors", "*"),
+        metavar="ORIGINS",
+        help="origins allowed to call the API endpoints from a browser; '' turns CORS off [MOCKSERVER_CORS]",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=_env("log_format", "text"),
+        help="one line per request, for people or for machines [MOCKSERVER_LOG_FORMAT]",
     )
     serve.add_argument(
         "--admin-token",
@@ -184,11 +217,31 @@ def _show(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     paths = _default_paths(args.paths)
+    try:
+        faults = parse_faults(args.chaos_faults)
+    except ValueError as exc:
+        raise MockServerError(str(exc)) from None
     app = create_app(
-        paths, time_scale=args.time_scale, seed=args.seed, default=args.default, admin_token=args.admin_token
+        paths,
+        time_scale=args.time_scale,
+        seed=args.seed,
+        default=args.default,
+        admin_token=args.admin_token,
+        chaos=args.chaos,
+        chaos_seed=args.chaos_seed,
+        chaos_faults=faults,
+        cors=args.cors,
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s  %(message)s", datefmt="%H:%M:%S")
-    logging.getLogger("aiohttp").setLevel(logging.WARNING)
+    app[STATE].log = RequestLog(sys.stderr, fmt=args.log_format)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s  %(name)s  %(message)s", datefmt="%H:%M:%S"
+    )
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.admin_token:
+        print(
+            f"mockserver: warning: listening on {args.host} without --admin-token: anyone who can reach "
+            "this port can change its scenarios through /_mock/",
+            file=sys.stderr,
+        )
     return asyncio.run(_serve_forever(app, args.host, args.port, paths))
 
 
@@ -212,7 +265,8 @@ async def _serve_forever(app: web.Application, host: str, port: int, paths: Sequ
     )
     await stop.wait()
     await runner.cleanup()
-    print("mockserver stopped", flush=True)
+    log = app[STATE].log
+    print(log.summary() if log is not None else "mockserver stopped", file=sys.stderr, flush=True)
     return 0
 
 

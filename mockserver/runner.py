@@ -17,6 +17,7 @@ from aiohttp import web
 from .errors import MockServerError, ScenarioNotFound
 from .scenario import Scenario, load_mapping, load_text
 from .server.app import STATE, create_app
+from .server.chaos import FAULTS
 from .server.journal import DEFAULT_SIZE, Entry
 from .server.state import ServerState
 
@@ -54,6 +55,10 @@ class MockServer:
         default: str | None = None,
         admin_token: str | None = None,
         journal_size: int = DEFAULT_SIZE,
+        chaos: float = 0.0,
+        chaos_seed: int = 0,
+        chaos_faults: Iterable[str] = FAULTS,
+        cors: str = "*",
     ) -> None:
         self.app = create_app(
             scenarios,
@@ -62,6 +67,10 @@ class MockServer:
             default=default,
             admin_token=admin_token,
             journal_size=journal_size,
+            chaos=chaos,
+            chaos_seed=chaos_seed,
+            chaos_faults=chaos_faults,
+            cors=cors,
         )
         self._state: ServerState = self.app[STATE]
         self._added = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -139,7 +140,7 @@ def test_serve_logs_one_line_per_request() -> None:
     process.wait(timeout=5)
     err = process.stderr.read()
     assert re.search(
-        r"POST  /s/drop-after-third-chunk/v1/chat/completions  drop-after-third-chunk\[1\]  "
+        r"\d\d:\d\d:\d\d\.\d{3}  POST /s/drop-after-third-chunk/v1/chat/completions  drop-after-third-chunk\[1\]  "
         r"200  4/4 events  \d+ms  disconnect",
         err,
     ), err
@@ -151,3 +152,37 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.startswith("mockserver ")
+
+
+def test_serve_with_chaos_logs_json_lines_and_a_summary() -> None:
+    process = _start_serve(
+        "scenarios/",
+        "--port",
+        "0",
+        "--time-scale",
+        "0",
+        "--chaos",
+        "1",
+        "--chaos-faults",
+        "500",
+        "--log-format",
+        "json",
+    )
+    assert process.stdout is not None and process.stderr is not None
+    port = int(re.findall(r":(\d+) ", process.stdout.readline())[0])
+    status, headers, _, _ = raw_chunks(
+        port,
+        "/s/hello-stream/v1/chat/completions",
+        {"model": "m", "messages": [{"role": "user", "content": "x"}]},
+    )
+    assert status == 500 and headers["x-mock-fault"] == "500"
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=5)
+    lines = process.stderr.read().splitlines()
+    record = json.loads(lines[0])
+    assert record["fault"] == "500" and record["status"] == 500 and record["scenario"] == "hello-stream"
+    assert record["model"] == "m" and "headers" not in record
+    assert lines[-1] == "mockserver stopped: 1 request, 1 fault (500 1), 0 clients left early"
+    process.stdout.close()
+    process.stderr.close()

@@ -114,6 +114,10 @@ class AnthropicApi:
             "request_id": request_id or None,
         }
 
+    def error_event(self, error: ApiError, line_ending: str) -> bytes:
+        payload = {"type": "error", "error": {"type": anthropic_error_type(error), "message": error.message}}
+        return sse.named("error", sse.to_json(payload), line_ending)
+
     def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
         return {"request-id": request_id, "anthropic-organization-id": "mockserver"}
 
@@ -247,14 +251,7 @@ class _AnthropicStream:
                 self.start(at)
                 self.block(at, mark)
             elif isinstance(mark, ErrorItem):
-                error = mark.error
-                self.emit(
-                    at,
-                    {
-                        "type": "error",
-                        "error": {"type": anthropic_error_type(error), "message": error.message},
-                    },
-                )
+                self.out.append(TimedEvent(at, AnthropicApi().error_event(mark.error, self.le)))
             elif isinstance(mark, CommentItem):
                 self.emit(at, {"type": "ping"})
             elif (data := passthrough(mark, self.le)) is not None:

@@ -37,6 +37,10 @@ class Api(Protocol):
         """The JSON body of an error response, in this API's shape."""
         ...
 
+    def error_event(self, error: ApiError, line_ending: str) -> bytes:
+        """An error inside a stream, as this API sends one (the `error` step, chaos)."""
+        ...
+
     def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
         """Headers this API always sends (its request-id header, ...)."""
         ...

@@ -55,6 +55,9 @@ class CompletionsApi:
             "error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}
         }
 
+    def error_event(self, error: ApiError, line_ending: str) -> bytes:
+        return sse.data(self.error_body(error), line_ending)
+
     def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
         return {"x-request-id": request_id, "openai-version": "2020-10-01"}
 

@@ -11,6 +11,7 @@ import struct
 from dataclasses import replace
 from typing import Any
 
+from . import sse
 from .api import Rendering
 from .errors import ApiError
 from .openai_request import invalid_type, require_model
@@ -53,6 +54,9 @@ class EmbeddingsApi:
         return {
             "error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}
         }
+
+    def error_event(self, error: ApiError, line_ending: str) -> bytes:
+        return sse.data(self.error_body(error), line_ending)
 
     def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
         return {"x-request-id": request_id, "openai-version": "2020-10-01"}

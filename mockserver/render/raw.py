@@ -46,6 +46,9 @@ class RawApi:
     def error_body(self, error: ApiError, request_id: str = "") -> Any:
         return {"error": {"message": error.message, "type": error.type, "code": error.code}}
 
+    def error_event(self, error: ApiError, line_ending: str) -> bytes:
+        return sse.event(sse.to_json(self.error_body(error)), name="error", line_ending=line_ending)
+
     def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
         return {"x-request-id": request_id}
 
@@ -57,8 +60,7 @@ class RawApi:
             if isinstance(item, Delta) and item.channel == "text":
                 out.append(TimedEvent(beat.at, sse.event(item.text, line_ending=le)))
             elif isinstance(item, ErrorItem):
-                data = sse.to_json(self.error_body(item.error))
-                out.append(TimedEvent(beat.at, sse.event(data, name="error", line_ending=le)))
+                out.append(TimedEvent(beat.at, self.error_event(item.error, le)))
             elif isinstance(item, DoneItem):
                 out.append(TimedEvent(beat.at, sse.event("[DONE]", line_ending=le)))
             elif (written := passthrough(item, le)) is not None:

@@ -56,6 +56,9 @@ class ResponsesApi:
             "error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}
         }
 
+    def error_event(self, error: ApiError, line_ending: str) -> bytes:
+        return sse.named("error", sse.to_json(_error_payload(error, 0)), line_ending)
+
     def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
         return {"x-request-id": request_id, "openai-version": "2020-10-01"}
 
@@ -67,6 +70,16 @@ class ResponsesApi:
         blocks = _final_blocks(script)
         status, details = _status(script.reply)
         return _response(rendering, status, [_item(script, b, done=True) for b in blocks], details)
+
+
+def _error_payload(error: ApiError, sequence: int) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "sequence_number": sequence,
+        "code": error.code or error.type,
+        "message": error.message,
+        "param": error.param,
+    }
 
 
 def _input_text(raw: Any) -> tuple[str, str]:
@@ -224,15 +237,9 @@ class _ResponsesStream:
             elif isinstance(mark, ErrorItem):
                 self.start(at)
                 error = mark.error
-                self.emit(
-                    at,
-                    {
-                        "type": "error",
-                        "code": error.code or error.type,
-                        "message": error.message,
-                        "param": error.param,
-                    },
-                )
+                payload = _error_payload(error, self.sequence)
+                self.sequence += 1
+                self.out.append(TimedEvent(at, sse.named("error", sse.to_json(payload), self.le)))
                 failed = _response(self.rendering, "failed", self.output(), error=error)
                 self.emit(at, {"type": "response.failed", "response": failed})
             elif isinstance(mark, DoneItem):

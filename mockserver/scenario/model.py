@@ -253,6 +253,7 @@ class Scenario:
     match: Match | None = None
     seed: int | None = None
     cycle: bool = False
+    chaos: bool = True  # `chaos: false`: never inject faults into this scenario
 
     def response_index(self, number: int) -> int:
         """Which response answers this scenario's request `number` (0-based)."""

@@ -28,7 +28,7 @@ RESPONSE_KEYS = (
     "done",
     "transport",
 )
-SCENARIO_KEYS = ("name", "description", "match", "seed", "responses", "then")
+SCENARIO_KEYS = ("name", "description", "match", "seed", "responses", "then", "chaos")
 MATCH_KEYS = ("method", "path", "headers", "model", "body", "text", "tools", "stream", "priority")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LINE_ENDINGS = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
@@ -90,6 +90,7 @@ def parse_scenario(at: At, default_name: str | None) -> tuple[Scenario | None, l
     match = collect.read(at.key("match"), parse_match, None)
     seed = collect.read(at.key("seed"), f.integer, None)
     cycle = collect.read(at.key("then"), lambda a: f.choice(a, ("repeat", "cycle")) == "cycle", False)
+    chaos = collect.read(at.key("chaos"), f.boolean, True)
 
     responses_at = at.key("responses")
     responses: list[Response] = []
@@ -119,6 +120,7 @@ def parse_scenario(at: At, default_name: str | None) -> tuple[Scenario | None, l
             seed=seed,
             responses=tuple(responses),
             cycle=cycle,
+            chaos=chaos,
             file=at.file,
             line=at.line,
         ),

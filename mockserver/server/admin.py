@@ -13,6 +13,7 @@ from aiohttp import web
 from ..errors import ScenarioErrors
 from ..scenario import Scenario, load_text
 from ..show import describe_match, describe_responses
+from .chaos import ChaosSettings, parse_faults
 
 if TYPE_CHECKING:
     from .state import ServerState
@@ -79,7 +80,38 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
         state.reset()
         return web.json_response({"reset": True, "scenarios": len(state.registry)})
 
+    async def get_chaos(request: web.Request) -> web.StreamResponse:
+        return web.json_response({**state.chaos.settings.to_dict(), "injected": dict(state.chaos.injected)})
+
+    async def put_chaos(request: web.Request) -> web.StreamResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, "the body must be JSON: {rate, seed, faults, session}")
+        if not isinstance(body, dict):
+            return _error(400, "the body must be a JSON object: {rate, seed, faults, session}")
+        unknown = sorted(set(body) - {"rate", "seed", "faults", "session"})
+        if unknown:
+            return _error(400, f"unknown key(s) {', '.join(unknown)}; expected rate, seed, faults, session")
+        current = state.chaos.settings
+        rate, seed = body.get("rate", current.rate), body.get("seed", current.seed)
+        session = body.get("session", current.session)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            return _error(400, "rate must be a number from 0 to 1")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            return _error(400, "seed must be a whole number")
+        if session is not None and not isinstance(session, str):
+            return _error(400, "session must be a string (an X-Mock-Session value) or null")
+        try:
+            faults = parse_faults(body["faults"]) if "faults" in body else current.faults
+        except (ValueError, AttributeError) as exc:
+            return _error(400, str(exc))
+        state.chaos.configure(ChaosSettings(float(rate), seed, faults, session))
+        return await get_chaos(request)
+
     router = app.router
+    router.add_get("/_mock/chaos", guarded(get_chaos))
+    router.add_put("/_mock/chaos", guarded(put_chaos))
     router.add_get("/_mock/health", health)
     router.add_get("/_mock/scenarios", guarded(list_scenarios))
     router.add_post("/_mock/scenarios", guarded(add_scenarios))

@@ -14,19 +14,22 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import MockServerError, ScenarioNotFound
-from ..render import APIS, Api, ApiRequest, BadRequest
+from ..render import APIS, Api, ApiRequest, BadRequest, Plan
 from ..render.auto import AUTO_NAME, auto_response
 from ..render.errors import ApiError
 from ..render.respond import plan_error
-from ..scenario import Scenario, load_scenarios
+from ..scenario import Response, Scenario, load_scenarios
 from ..scenario.fields import suggest
 from .admin import add_admin_routes
+from .chaos import FAULTS, ChaosSettings, parse_faults
+from .chaos import apply as chaos_apply
+from .cors import install_cors, preflight
 from .journal import DEFAULT_SIZE, Entry
 from .models import get_model, list_models
 from .player import Outcome, play
 from .state import ServerState, Settings
 
-log = logging.getLogger("mockserver.requests")
+log = logging.getLogger("mockserver.server")
 
 # Where each API lives; every one is also served under /s/NAME/.
 ROUTES: dict[str, str] = {
@@ -40,6 +43,7 @@ MAX_REQUEST_BYTES = 32 * 1024 * 1024
 
 
 STATE = web.AppKey("mockserver_state", ServerState)
+CORS_ORIGINS = web.AppKey("mockserver_cors", tuple[str, ...])
 
 
 def create_app(
@@ -50,6 +54,11 @@ def create_app(
     default: str | None = None,
     admin_token: str | None = None,
     journal_size: int = DEFAULT_SIZE,
+    chaos: float = 0.0,
+    chaos_seed: int = 0,
+    chaos_faults: Iterable[str] = FAULTS,
+    chaos_session: str | None = None,
+    cors: str | Iterable[str] = "*",
 ) -> web.Application:
     """The mockserver aiohttp Application, serving `scenarios` (files, folders or
     Scenario values). Raises ScenarioErrors on a bad scenario file."""
@@ -63,13 +72,26 @@ def create_app(
         raise MockServerError(f"time_scale must be 0 or more, got {time_scale}")
     if journal_size < 1:
         raise MockServerError(f"journal_size must be at least 1, got {journal_size}")
+    if not 0 <= chaos <= 1:
+        raise MockServerError(f"chaos must be a rate from 0 to 1, got {chaos}")
+    try:
+        faults = parse_faults(list(chaos_faults))
+    except ValueError as exc:
+        raise MockServerError(str(exc)) from None
     state = ServerState(
-        tuple(loaded), Settings(time_scale, seed, None), admin_token=admin_token, journal_size=journal_size
+        tuple(loaded),
+        Settings(time_scale, seed, None),
+        admin_token=admin_token,
+        journal_size=journal_size,
+        initial_chaos=ChaosSettings(chaos, chaos_seed, faults, chaos_session),
     )
     if default is not None:
         state.initial.default = state.settings.default = _known(state, default)
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[STATE] = state
+    origins = tuple(o.strip() for o in (cors.split(",") if isinstance(cors, str) else cors) if o.strip())
+    app[CORS_ORIGINS] = origins
+    install_cors(app, origins)
     for path, api_name in ROUTES.items():
         handler = _api_handler(APIS[api_name])
         app.router.add_post(path, handler)
@@ -131,13 +153,11 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             entry.response_index = scenario.response_index(number)
             response = scenario.responses[entry.response_index]
             seed = scenario.seed if scenario.seed is not None else state.settings.seed
-        # no local for the plan: once written, the player lets go of it (an open,
-        # stalled stream then holds as little as it can)
+        # the plan is passed on, not kept here: once written, the player lets go of
+        # it, so an open, stalled stream holds as little as it can
         return await play(
             request,
-            state.plans.plan(
-                api, response, parsed, scenario=name, number=number, seed=seed, fresh_content=scenario is None
-            ),
+            _plan(state, api, scenario, response, parsed, number, seed, entry),
             state.settings.time_scale,
             outcome,
         )
@@ -158,7 +178,7 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
     finally:
         _complete(entry, outcome, loop.time() - started)
         state.journal.finish(entry)
-        _log(request, entry)
+        _log(state, entry)
 
 
 def _complete(entry: Entry, outcome: Outcome, seconds: float) -> None:
@@ -206,6 +226,29 @@ def _choose(state: ServerState, request: ApiRequest, named: str | None, raw: boo
         raise _Refusal(404, message, None, "scenario_not_found") from None
 
 
+def _plan(
+    state: ServerState,
+    api: Api,
+    scenario: Scenario | None,
+    response: Response,
+    request: ApiRequest,
+    number: int,
+    seed: int | None,
+    entry: Entry,
+) -> Plan:
+    """The request's plan, with a chaos fault in it when one is drawn."""
+    name = scenario.name if scenario is not None else AUTO_NAME
+    plan = state.plans.plan(
+        api, response, request, scenario=name, number=number, seed=seed, fresh_content=scenario is None
+    )
+    if scenario is None or scenario.chaos:
+        picked = state.chaos.pick(request.headers.get("x-mock-session"), plan.streaming and plan.status < 400)
+        if picked is not None:
+            entry.fault = picked[0]
+            plan = chaos_apply(picked[0], picked[1], plan, api, request)
+    return plan
+
+
 def _split_prefix(path: str) -> tuple[str | None, str]:
     """`/s/NAME/v1/...` → ("NAME", "/v1/..."); any other path → (None, path)."""
     if path.startswith("/s/"):
@@ -223,6 +266,9 @@ _INVALID_JSON = (
 
 
 async def _unknown_route(request: web.Request) -> web.StreamResponse:
+    answer = preflight(request, request.app[CORS_ORIGINS])
+    if answer is not None:
+        return answer
     _, path = _split_prefix(request.path)
     if path in ROUTES:
         message = f"Method {request.method} is not allowed for {path}; use POST."
@@ -231,24 +277,6 @@ async def _unknown_route(request: web.Request) -> web.StreamResponse:
     return await _answer(request, APIS["raw"])
 
 
-def _log(request: web.Request, entry: Entry) -> None:
-    if not log.isEnabledFor(logging.INFO):
-        return
-    label = "-"
-    if entry.scenario is not None:
-        label = f"{entry.scenario}[{(entry.response_index or 0) + 1}]"
-    elif entry.status is not None and entry.status < 400:
-        label = AUTO_NAME
-    parts = [
-        request.method,
-        request.path,
-        label,
-        str(entry.status or "-"),
-        f"{entry.events_sent}/{entry.events_total} events",
-        f"{(entry.duration or 0) * 1000:.0f}ms",
-    ]
-    if entry.left_early:
-        parts.append(f"client left after event {entry.events_sent}")
-    elif entry.ending not in (None, "close"):
-        parts.append(str(entry.ending))
-    log.info("  ".join(parts))
+def _log(state: ServerState, entry: Entry) -> None:
+    if state.log is not None:
+        state.log.request(entry)

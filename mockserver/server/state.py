@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from ..scenario import Scenario
+from .chaos import Chaos, ChaosSettings
 from .journal import DEFAULT_SIZE, Journal
+from .log import RequestLog
 from .plans import PlanCache
 from .select import Counters, Registry
 
@@ -27,17 +29,21 @@ class ServerState:
     initial: Settings
     admin_token: str | None = None
     journal_size: int = DEFAULT_SIZE
+    initial_chaos: ChaosSettings = field(default_factory=ChaosSettings)
     settings: Settings = field(init=False)
     registry: Registry = field(init=False)
     counters: Counters = field(default_factory=Counters)
     journal: Journal = field(init=False)
     failures: list[BaseException] = field(default_factory=list)  # our own errors, for the test
     plans: PlanCache = field(default_factory=PlanCache)
+    chaos: Chaos = field(init=False)
+    log: RequestLog | None = None  # the live log, when serving from the command line
 
     def __post_init__(self) -> None:
         self.settings = replace(self.initial)
         self.registry = Registry(self.loaded)
         self.journal = Journal(self.journal_size)
+        self.chaos = Chaos(replace(self.initial_chaos))
 
     def reset(self) -> None:
         """Forget counters, journal, failures and added scenarios; settings as at start."""
@@ -47,6 +53,7 @@ class ServerState:
         self.journal.clear()
         self.failures.clear()
         self.plans.clear()
+        self.chaos.configure(replace(self.initial_chaos))
 
     def add(self, scenarios: Iterable[Scenario]) -> list[str]:
         """Add (or replace, by name) scenarios while serving."""
