@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ from .render import APIS, ApiRequest, BadRequest, plan_response
 from .runner import start_site
 from .scenario import load_scenarios, scenario_files
 from .scenario.fields import suggest
+from .scenario.schema import json_schema
 from .server.app import STATE, create_app
 from .server.chaos import FAULTS, parse_faults
 from .server.log import RequestLog
@@ -120,6 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="one row per scenario")
     listing.add_argument("paths", nargs="*", metavar="PATH")
 
+    commands.add_parser("schema", help="print the JSON Schema of the scenario language")
+
     show = commands.add_parser("show", help="print the exact bytes and schedule of a scenario")
     show.add_argument("name", metavar="NAME")
     show.add_argument("paths", nargs="*", metavar="PATH")
@@ -148,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args.paths)
         if args.command == "list":
             return _list(_default_paths(args.paths))
+        if args.command == "schema":
+            print(json.dumps(json_schema(), indent=2))
+            return 0
         return _show(args)
     except ScenarioErrors as exc:
         for error in exc.errors:

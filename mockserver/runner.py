@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
@@ -37,43 +37,11 @@ async def start_site(app: web.Application, host: str, port: int) -> tuple[web.Ap
     return runner, int(runner.addresses[0][1])
 
 
-class MockServer:
-    """The mock server in a background thread, for tests and scripts:
+class BackgroundServer:
+    """Any aiohttp application served from a background thread with its own loop."""
 
-    with MockServer("scenarios/") as server:
-        client = OpenAI(base_url=server.openai_url, api_key="test")
-    """
-
-    def __init__(
-        self,
-        scenarios: Iterable[str | os.PathLike[str] | Scenario] = (),
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        time_scale: float = 1.0,
-        seed: int | None = None,
-        default: str | None = None,
-        admin_token: str | None = None,
-        journal_size: int = DEFAULT_SIZE,
-        chaos: float = 0.0,
-        chaos_seed: int = 0,
-        chaos_faults: Iterable[str] = FAULTS,
-        cors: str = "*",
-    ) -> None:
-        self.app = create_app(
-            scenarios,
-            time_scale=time_scale,
-            seed=seed,
-            default=default,
-            admin_token=admin_token,
-            journal_size=journal_size,
-            chaos=chaos,
-            chaos_seed=chaos_seed,
-            chaos_faults=chaos_faults,
-            cors=cors,
-        )
-        self._state: ServerState = self.app[STATE]
-        self._added = 0
+    def __init__(self, app: web.Application, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
         self.host = host
         self.port = port
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -84,14 +52,7 @@ class MockServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    @property
-    def openai_url(self) -> str:
-        return f"{self.url}/v1"
-
-    def url_for(self, name: str) -> str:
-        return f"{self.url}/s/{name}"
-
-    def start(self) -> MockServer:
+    def start(self: Self) -> Self:
         if self._thread is not None:
             return self
         ready = threading.Event()
@@ -127,6 +88,64 @@ class MockServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._thread = None
+
+    def __enter__(self: Self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class MockServer(BackgroundServer):
+    """The mock server in a background thread, for tests and scripts:
+
+    with MockServer("scenarios/") as server:
+        client = OpenAI(base_url=server.openai_url, api_key="test")
+    """
+
+    def __init__(
+        self,
+        scenarios: Iterable[str | os.PathLike[str] | Scenario] = (),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        time_scale: float = 1.0,
+        seed: int | None = None,
+        default: str | None = None,
+        admin_token: str | None = None,
+        journal_size: int = DEFAULT_SIZE,
+        chaos: float = 0.0,
+        chaos_seed: int = 0,
+        chaos_faults: Iterable[str] = FAULTS,
+        cors: str = "*",
+    ) -> None:
+        app = create_app(
+            scenarios,
+            time_scale=time_scale,
+            seed=seed,
+            default=default,
+            admin_token=admin_token,
+            journal_size=journal_size,
+            chaos=chaos,
+            chaos_seed=chaos_seed,
+            chaos_faults=chaos_faults,
+            cors=cors,
+        )
+        super().__init__(app, host=host, port=port)
+        self._state: ServerState = app[STATE]
+        self._added = 0
+
+    @property
+    def openai_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def url_for(self, name: str) -> str:
+        return f"{self.url}/s/{name}"
 
     # --- what a test does with the server (each runs on the server's loop) ---
 
@@ -204,17 +223,6 @@ class MockServer:
             return failures
 
         return self._call(take)
-
-    def __enter__(self) -> MockServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _is_path(value: str | os.PathLike[str]) -> bool:

@@ -31,7 +31,12 @@ RESPONSE_KEYS = (
 SCENARIO_KEYS = ("name", "description", "match", "seed", "responses", "then", "chaos")
 MATCH_KEYS = ("method", "path", "headers", "model", "body", "text", "tools", "stream", "priority")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_LINE_ENDINGS = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
+LINE_ENDINGS = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
+THEN = ("repeat", "cycle")
+TIMING_KEYS = ("first", "interval", "jitter")
+TRANSPORT_KEYS = ("line_ending", "write_size", "headers_delay")
+WRITE_SIZE_KEYS = ("min", "max")
+BODY_RULES = ("regex", "contains", "equals")
 
 T = TypeVar("T")
 
@@ -89,7 +94,7 @@ def parse_scenario(at: At, default_name: str | None) -> tuple[Scenario | None, l
     description = collect.read(at.key("description"), f.string, "")
     match = collect.read(at.key("match"), parse_match, None)
     seed = collect.read(at.key("seed"), f.integer, None)
-    cycle = collect.read(at.key("then"), lambda a: f.choice(a, ("repeat", "cycle")) == "cycle", False)
+    cycle = collect.read(at.key("then"), lambda a: f.choice(a, THEN) == "cycle", False)
     chaos = collect.read(at.key("chaos"), f.boolean, True)
 
     responses_at = at.key("responses")
@@ -213,8 +218,8 @@ def _body(at: At) -> Any:
 
 
 def _timing(at: At) -> Timing:
-    f.mapping(at, ("first", "interval", "jitter"))
-    first, interval, jitter = (at.key(k) for k in ("first", "interval", "jitter"))
+    f.mapping(at, TIMING_KEYS)
+    first, interval, jitter = (at.key(k) for k in TIMING_KEYS)
     return Timing(
         first=f.duration(first) if first is not None else 0.0,
         interval=f.duration(interval) if interval is not None else 0.0,
@@ -223,12 +228,12 @@ def _timing(at: At) -> Timing:
 
 
 def _transport(at: At) -> Transport:
-    f.mapping(at, ("line_ending", "write_size", "headers_delay"))
-    ending_at, size_at, delay_at = (at.key(k) for k in ("line_ending", "write_size", "headers_delay"))
+    f.mapping(at, TRANSPORT_KEYS)
+    ending_at, size_at, delay_at = (at.key(k) for k in TRANSPORT_KEYS)
     write_size: WriteSize | None = None
     if size_at is not None:
         if isinstance(size_at.node, Map):
-            f.mapping(size_at, ("min", "max"), "a mapping with min and max")
+            f.mapping(size_at, WRITE_SIZE_KEYS, "a mapping with min and max")
             low_at, high_at = size_at.key("min"), size_at.key("max")
             low = f.integer(low_at, minimum=1) if low_at is not None else 1
             high = f.integer(high_at, minimum=1) if high_at is not None else low
@@ -239,7 +244,7 @@ def _transport(at: At) -> Transport:
             size = f.integer(size_at, minimum=1)
             write_size = WriteSize(size, size)
     return Transport(
-        line_ending=_LINE_ENDINGS[f.choice(ending_at, tuple(_LINE_ENDINGS))] if ending_at else "\n",
+        line_ending=LINE_ENDINGS[f.choice(ending_at, tuple(LINE_ENDINGS))] if ending_at else "\n",
         write_size=write_size,
         headers_delay=f.duration(delay_at) if delay_at is not None else 0.0,
     )
@@ -281,16 +286,7 @@ def _body_rules(at: At) -> tuple[BodyRule, ...]:
     for dotted, value in at.entries():
         path = tuple(dotted.split("."))
         node = value.node
-        if (
-            isinstance(node, Map)
-            and len(node.items) == 1
-            and next(iter(node.items))
-            in (
-                "regex",
-                "contains",
-                "equals",
-            )
-        ):
+        if isinstance(node, Map) and len(node.items) == 1 and next(iter(node.items)) in BODY_RULES:
             how = next(iter(node.items))
             inner = value.key(how)
             assert inner is not None

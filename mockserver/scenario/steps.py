@@ -49,7 +49,7 @@ STEP_KINDS = (
     *BARE_STEPS,
 )
 # Keys a step may carry beside its kind key.
-_OPTIONS: dict[str, tuple[str, ...]] = {
+STEP_OPTIONS: dict[str, tuple[str, ...]] = {
     "text": ("split", "pieces", "delay"),
     "reasoning": ("split", "pieces", "delay"),
     "refusal": ("split", "pieces", "delay"),
@@ -57,6 +57,13 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
     "wait": (),
 }
 TERMINAL_STEPS = ("disconnect", "end", "reset", "stall")
+# The keys of each mapping a step may hold (the JSON Schema is made from these too).
+ERROR_KEYS = ("message", "type", "code", "param")
+TOOL_CALL_KEYS = ("name", "arguments", "id", "index", "pieces", "split")
+FUNCTION_CALL_KEYS = ("name", "arguments", "pieces", "split")
+USAGE_KEYS = ("input", "output")
+EVENT_KEYS = ("data", "event", "id", "retry")
+STALL_KEYS = ("for",)
 
 
 def template(at: At) -> Template:
@@ -96,7 +103,7 @@ def parse_error_spec(at: At) -> ErrorSpec:
     """`{message, type, code, param}`, or just the message as a string."""
     if isinstance(at.node, Scalar):
         return ErrorSpec(message=template(at))
-    f.mapping(at, ("message", "type", "code", "param"), "a mapping with message, type, code, param")
+    f.mapping(at, ERROR_KEYS, "a mapping with message, type, code, param")
     message = at.key("message")
     type_ = at.key("type")
     code = at.key("code")
@@ -136,7 +143,7 @@ def parse_step(at: At, state: StepState) -> Step:
     if len(kinds) > 1:
         raise at.error(f"one step per list item, found {', '.join(kinds)}")
     kind = kinds[0]
-    f.mapping(at, (kind, *_OPTIONS.get(kind, ("delay",))))
+    f.mapping(at, (kind, *STEP_OPTIONS.get(kind, ("delay",))))
     value = at.key(kind)
     assert value is not None
     delay_at = at.key("delay")
@@ -185,11 +192,7 @@ def _fake(value: At, step: At, delay: float | None, state: StepState) -> Step:
 
 def _tool_call(value: At, step: At, delay: float | None, state: StepState) -> Step:
     legacy = value.path.endswith("function_call")
-    keys = (
-        ("name", "arguments", "pieces", "split")
-        if legacy
-        else ("name", "arguments", "id", "index", "pieces", "split")
-    )
+    keys = FUNCTION_CALL_KEYS if legacy else TOOL_CALL_KEYS
     f.mapping(value, keys, "a mapping with " + ", ".join(keys))
     name_at = value.key("name")
     index_at = value.key("index")
@@ -262,7 +265,7 @@ def _finish(value: At, step: At, delay: float | None, state: StepState) -> Step:
 def _usage(value: At, step: At, delay: float | None, state: StepState) -> Step:
     if isinstance(value.node, Scalar) and value.node.value == "auto":
         return Usage(None, None, delay)
-    f.mapping(value, ("input", "output"), "a mapping with input and output, or `auto`")
+    f.mapping(value, USAGE_KEYS, "a mapping with input and output, or `auto`")
 
     def count(key: str) -> int | None:
         found = value.key(key)
@@ -278,7 +281,7 @@ def _error(value: At, step: At, delay: float | None, state: StepState) -> Step:
 
 
 def _event(value: At, step: At, delay: float | None, state: StepState) -> Step:
-    f.mapping(value, ("data", "event", "id", "retry"), "a mapping with data, event, id, retry")
+    f.mapping(value, EVENT_KEYS, "a mapping with data, event, id, retry")
     data_at = value.key("data")
     data: Template | dict[str, object] | list[object] | None = None
     if data_at is not None:
@@ -321,7 +324,7 @@ def _bare(kind: str, value: At | None, delay: float | None, at: At) -> Step:
     if value is not None:
         node = value.node
         if kind == "stall" and isinstance(node, Map):
-            f.mapping(value, ("for",), "a mapping with `for`")
+            f.mapping(value, STALL_KEYS, "a mapping with `for`")
             for_at = value.key("for")
             hold = f.duration(for_at) if for_at is not None else None
         elif kind == "stall" and isinstance(node, Scalar) and node.value not in (None, True):
