@@ -57,30 +57,36 @@ def page_server() -> Iterator[str]:
         yield server.url
 
 
-async def evaluate(port: int, expression: str, timeout: float = 20.0) -> object:
-    """Run `expression` in the page over the DevTools protocol and await its value."""
+async def evaluate(port: int, url: str, expression: str, timeout: float = 20.0) -> object:
+    """Run `expression` in the page at `url` over the DevTools protocol, awaiting its value."""
     async with ClientSession() as session:
         deadline = time.monotonic() + timeout
         while True:
             targets = await (await session.get(f"http://127.0.0.1:{port}/json/list")).json()
-            pages = [t for t in targets if t.get("type") == "page"]
+            pages = [t for t in targets if t.get("type") == "page" and t.get("url", "").startswith(url)]
             if pages or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.1)
         async with session.ws_connect(pages[0]["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-            await ws.send_json(
-                {
-                    "id": 1,
-                    "method": "Runtime.evaluate",
-                    "params": {"expression": expression, "awaitPromise": True, "returnByValue": True},
-                }
-            )
-            async for message in ws:
-                reply = json.loads(message.data)
-                if reply.get("id") == 1:
-                    result = reply["result"]
-                    assert "exceptionDetails" not in result, result
-                    return result["result"].get("value")
+            for attempt in range(100):  # until the page's own document is the one evaluated
+                await ws.send_json(
+                    {
+                        "id": attempt,
+                        "method": "Runtime.evaluate",
+                        "params": {"expression": expression, "awaitPromise": True, "returnByValue": True},
+                    }
+                )
+                async for message in ws:
+                    reply = json.loads(message.data)
+                    if reply.get("id") == attempt:
+                        break
+                if "error" in reply and "context" in reply["error"].get("message", ""):
+                    await asyncio.sleep(0.1)  # navigation replaced the document: ask again
+                    continue
+                assert "result" in reply, reply
+                result = reply["result"]
+                assert "exceptionDetails" not in result, result
+                return result["result"].get("value")
     raise AssertionError("no answer from the page")
 
 
@@ -119,7 +125,12 @@ def test_a_page_on_another_port_streams_through_fetch(serve: ServeFactory, page_
             assert time.monotonic() < deadline and browser.poll() is None, "chromium did not start"
             time.sleep(0.1)
         port = int(active.read_text().split()[0])
-        result = asyncio.run(evaluate(port, "window.done"))
+        # the page may still be loading: wait for its script to have started the fetch
+        waited = (
+            "(async () => { for (let i = 0; i < 400 && !window.done; i++) "
+            "await new Promise(r => setTimeout(r, 25)); return await window.done; })()"
+        )
+        result = asyncio.run(evaluate(port, page_server, waited))
     finally:
         browser.terminate()
         browser.wait(timeout=10)
