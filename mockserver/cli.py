@@ -21,7 +21,7 @@ from .runner import start_site
 from .scenario import load_scenarios, scenario_files
 from .scenario.fields import suggest
 from .scenario.schema import json_schema
-from .server.app import STATE, create_app
+from .server.app import CLIENT_TIMEOUT, MAX_BODY, STATE, create_app
 from .server.chaos import FAULTS, parse_faults
 from .server.log import RequestLog
 from .show import describe_match, describe_responses, format_plan, sample_request
@@ -109,6 +109,21 @@ def _parser() -> argparse.ArgumentParser:
         choices=("text", "json"),
         default=_env("log_format", "text"),
         help="one line per request, for people or for machines [MOCKSERVER_LOG_FORMAT]",
+    )
+    serve.add_argument(
+        "--max-body",
+        type=int,
+        default=int(_env("max_body", str(MAX_BODY)) or MAX_BODY),
+        metavar="BYTES",
+        help=f"larger request bodies get a 413 (default {MAX_BODY}) [MOCKSERVER_MAX_BODY]",
+    )
+    serve.add_argument(
+        "--client-timeout",
+        type=float,
+        default=float(_env("client_timeout", str(CLIENT_TIMEOUT)) or CLIENT_TIMEOUT),
+        metavar="SECONDS",
+        help="a client must send its request head, and its body, within this (default 10) "
+        "[MOCKSERVER_CLIENT_TIMEOUT]",
     )
     serve.add_argument(
         "--admin-token",
@@ -238,6 +253,8 @@ def _serve(args: argparse.Namespace) -> int:
         chaos_seed=args.chaos_seed,
         chaos_faults=faults,
         cors=args.cors,
+        max_body=args.max_body,
+        client_timeout=args.client_timeout,
     )
     app[STATE].log = RequestLog(sys.stderr, fmt=args.log_format)
     logging.basicConfig(

@@ -16,8 +16,9 @@ from aiohttp import web
 
 from .errors import MockServerError, ScenarioNotFound
 from .scenario import Scenario, load_mapping, load_text
-from .server.app import STATE, create_app
+from .server.app import CLIENT_TIMEOUT, MAX_BODY, STATE, create_app
 from .server.chaos import FAULTS
+from .server.guard import GuardedAppRunner
 from .server.journal import DEFAULT_SIZE, Entry
 from .server.state import ServerState
 
@@ -26,11 +27,20 @@ T = TypeVar("T")
 # Open streams get this long to finish when the server stops; then they are cut.
 SHUTDOWN_GRACE = 0.25
 LISTEN_BACKLOG = 2048  # a burst of connects must not overflow the accept queue
+KEEPALIVE_TIMEOUT = 75.0  # an idle keep-alive connection is closed after this long
 
 
 async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Serve `app` on host:port (0 picks a free port); returns the runner and the port."""
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
+    state = app.get(STATE)
+    runner = GuardedAppRunner(
+        app,
+        head_timeout=state.client_timeout if state is not None else CLIENT_TIMEOUT,
+        handler_cancellation=True,  # a client that leaves cancels its handler at once
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_GRACE,
+        keepalive_timeout=KEEPALIVE_TIMEOUT,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=LISTEN_BACKLOG)
     await site.start()
@@ -123,6 +133,8 @@ class MockServer(BackgroundServer):
         chaos_seed: int = 0,
         chaos_faults: Iterable[str] = FAULTS,
         cors: str = "*",
+        client_timeout: float = CLIENT_TIMEOUT,
+        max_body: int = MAX_BODY,
     ) -> None:
         app = create_app(
             scenarios,
@@ -135,6 +147,8 @@ class MockServer(BackgroundServer):
             chaos_seed=chaos_seed,
             chaos_faults=chaos_faults,
             cors=cors,
+            client_timeout=client_timeout,
+            max_body=max_body,
         )
         super().__init__(app, host=host, port=port)
         self._state: ServerState = app[STATE]

@@ -104,7 +104,7 @@ def test_every_problem_is_reported_with_line_and_path() -> None:
             "s.yaml:1: scenarios[0]: a scenario in a `scenarios:` list needs a `name`",
         ),
         ("scenarios: [{name: a}, {name: a}]\n", "s.yaml:1: name: another scenario is already named 'a'"),
-        ("", "s.yaml: the file holds no scenario"),
+        ("", "s.yaml:1: the file holds no scenario"),
     ],
 )
 def test_problem_messages(text: str, expected: str) -> None:

@@ -45,7 +45,7 @@ def load_text(text: str, file: str, default_name: str | None = None) -> list[Sce
         scenarios.extend(found)
         errors.extend(problems)
     if not documents:
-        errors.append(ScenarioError(file, None, "", "the file holds no scenario"))
+        errors.append(ScenarioError(file, 1, "", "the file holds no scenario"))
     errors.extend(_duplicates(scenarios))
     if errors:
         raise ScenarioErrors(sorted(errors, key=lambda e: e.line or 0))

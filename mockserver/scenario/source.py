@@ -39,7 +39,10 @@ Node = Scalar | Seq | Map
 
 def parse_documents(text: str, file: str) -> list[Node]:
     """Every YAML document in `text` as a Node tree. Raises ScenarioError on bad YAML."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # reads the text: unprintable characters fail here
+    except yaml.YAMLError as exc:
+        raise ScenarioError(file, 1, "", f"invalid YAML: {exc}") from None
     try:
         documents: list[Node] = []
         while loader.check_node():
@@ -49,13 +52,13 @@ def parse_documents(text: str, file: str) -> list[Node]:
         return documents
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or str(exc)
         if exc.context:
             problem = f"{exc.context}: {problem}"
         raise ScenarioError(file, line, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(file, None, "", f"invalid YAML: {exc}") from None
+        raise ScenarioError(file, 1, "", f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
 

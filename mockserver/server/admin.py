@@ -3,9 +3,11 @@ JSON in and out; with an admin token, every call but health needs it."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -109,7 +111,23 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
         state.chaos.configure(ChaosSettings(float(rate), seed, faults, session))
         return await get_chaos(request)
 
+    async def stats(request: web.Request) -> web.StreamResponse:
+        """What the server holds right now: a client that left must leave nothing."""
+        loop = asyncio.get_running_loop()
+        scheduled = getattr(loop, "_scheduled", None)  # asyncio keeps its timers here
+        fd_dir = Path("/proc/self/fd")
+        return web.json_response(
+            {
+                "open_streams": state.journal.open,
+                "tasks": len(asyncio.all_tasks()) - 1,  # less this request's own
+                "timers": sum(1 for h in scheduled if not h.cancelled()) if scheduled is not None else None,
+                "open_files": len(list(fd_dir.iterdir())) if fd_dir.is_dir() else None,
+                "journal": {"size": len(state.journal), "dropped": state.journal.dropped},
+            }
+        )
+
     router = app.router
+    router.add_get("/_mock/stats", guarded(stats))
     router.add_get("/_mock/chaos", guarded(get_chaos))
     router.add_put("/_mock/chaos", guarded(put_chaos))
     router.add_get("/_mock/health", health)

@@ -39,7 +39,8 @@ ROUTES: dict[str, str] = {
     "/v1/completions": "completions",
     "/v1/embeddings": "embeddings",
 }
-MAX_REQUEST_BYTES = 32 * 1024 * 1024
+MAX_BODY = 32 * 1024 * 1024  # bytes a request body may have; more gets a 413
+CLIENT_TIMEOUT = 10.0  # seconds a client has to send a request head, or its body
 
 
 STATE = web.AppKey("mockserver_state", ServerState)
@@ -59,6 +60,8 @@ def create_app(
     chaos_faults: Iterable[str] = FAULTS,
     chaos_session: str | None = None,
     cors: str | Iterable[str] = "*",
+    max_body: int = MAX_BODY,
+    client_timeout: float = CLIENT_TIMEOUT,
 ) -> web.Application:
     """The mockserver aiohttp Application, serving `scenarios` (files, folders or
     Scenario values). Raises ScenarioErrors on a bad scenario file."""
@@ -84,10 +87,14 @@ def create_app(
         admin_token=admin_token,
         journal_size=journal_size,
         initial_chaos=ChaosSettings(chaos, chaos_seed, faults, chaos_session),
+        client_timeout=client_timeout,
+        max_body=max_body,
     )
     if default is not None:
         state.initial.default = state.settings.default = _known(state, default)
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    if max_body < 1 or client_timeout <= 0:
+        raise MockServerError("max_body and client_timeout must be positive")
+    app = web.Application(client_max_size=max_body)
     app[STATE] = state
     origins = tuple(o.strip() for o in (cors.split(",") if isinstance(cors, str) else cors) if o.strip())
     app[CORS_ORIGINS] = origins
@@ -119,9 +126,16 @@ def _api_handler(api: Api) -> Any:
 class _Refusal(Exception):
     """Answer with this API error instead of a scenario."""
 
-    def __init__(self, status: int, message: str, param: str | None = None, code: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        param: str | None = None,
+        code: str | None = None,
+        kind: str = "invalid_request_error",
+    ):
         super().__init__(message)
-        self.error = ApiError(status, message, "invalid_request_error", code, param)
+        self.error = ApiError(status, message, kind, code, param)
 
 
 async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
@@ -193,7 +207,16 @@ def _complete(entry: Entry, outcome: Outcome, seconds: float) -> None:
 
 
 async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool) -> ApiRequest:
-    data = await request.read()
+    try:
+        async with asyncio.timeout(request.app[STATE].client_timeout):
+            data = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[STATE].max_body
+        message = f"Request too large: a body may have at most {limit} bytes."
+        raise _Refusal(413, message, None, "request_too_large", "request_too_large") from None
+    except TimeoutError:
+        message = "Request timeout: the body did not arrive in time."
+        raise _Refusal(408, message, None, "timeout", "request_timeout") from None
     try:
         body = json.loads(data) if data or not raw else None
     except (ValueError, UnicodeDecodeError):

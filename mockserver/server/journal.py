@@ -58,6 +58,9 @@ class Journal:
             entry.finished = True
             self.open -= 1
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def snapshot(self) -> list[Entry]:
         """Copies of the entries, oldest first (safe to hand to another thread)."""
         return [replace(e, headers=dict(e.headers)) for e in self._entries]

@@ -30,6 +30,8 @@ class ServerState:
     admin_token: str | None = None
     journal_size: int = DEFAULT_SIZE
     initial_chaos: ChaosSettings = field(default_factory=ChaosSettings)
+    client_timeout: float = 10.0  # for a request head (see guard.py) and for its body
+    max_body: int = 32 * 1024 * 1024
     settings: Settings = field(init=False)
     registry: Registry = field(init=False)
     counters: Counters = field(default_factory=Counters)
