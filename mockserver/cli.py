@@ -237,6 +237,19 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def exposure_warning(host: str, admin_token: str | None) -> str | None:
+    """The warning for a server others can reach whose admin API anyone may use."""
+    if host in LOOPBACK or admin_token:
+        return None
+    return (
+        f"mockserver: warning: listening on {host} without --admin-token: anyone who can reach "
+        "this port can change its scenarios through /_mock/"
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     paths = _default_paths(args.paths)
     try:
@@ -260,12 +273,9 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s  %(name)s  %(message)s", datefmt="%H:%M:%S"
     )
-    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.admin_token:
-        print(
-            f"mockserver: warning: listening on {args.host} without --admin-token: anyone who can reach "
-            "this port can change its scenarios through /_mock/",
-            file=sys.stderr,
-        )
+    warning = exposure_warning(args.host, args.admin_token)
+    if warning:
+        print(warning, file=sys.stderr)
     return asyncio.run(_serve_forever(app, args.host, args.port, paths))
 
 
