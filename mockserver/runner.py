@@ -28,6 +28,9 @@ T = TypeVar("T")
 SHUTDOWN_GRACE = 0.25
 LISTEN_BACKLOG = 2048  # a burst of connects must not overflow the accept queue
 KEEPALIVE_TIMEOUT = 75.0  # an idle keep-alive connection is closed after this long
+# After answering a request whose body was not all read (413, 408), read and drop
+# what the client still sends for at most this long, then close (aiohttp: 10 s).
+LINGERING_TIME = 1.0
 
 
 async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
@@ -40,6 +43,7 @@ async def start_site(app: web.Application, host: str, port: int) -> tuple[web.Ap
         access_log=None,
         shutdown_timeout=SHUTDOWN_GRACE,
         keepalive_timeout=KEEPALIVE_TIMEOUT,
+        lingering_time=LINGERING_TIME,
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=LISTEN_BACKLOG)

@@ -52,7 +52,10 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
         await _sleep_until(start + plan.cuts[0].at * time_scale)
         outcome.events_sent = plan.cuts[0].events
         outcome.bytes_sent = len(plan.body)
-        return web.Response(status=plan.status, headers=dict(plan.headers), body=plan.body)
+        answer = web.Response(status=plan.status, headers=dict(plan.headers), body=plan.body)
+        if plan.status in (408, 413):
+            answer.force_close()  # the request body was not all read: the connection is spent
+        return answer
 
     response = web.StreamResponse(status=plan.status, headers=dict(plan.headers))
     response.enable_chunked_encoding()
