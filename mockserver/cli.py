@@ -23,6 +23,7 @@ from .scenario.fields import suggest
 from .scenario.schema import json_schema
 from .server.app import CLIENT_TIMEOUT, MAX_BODY, STATE, create_app
 from .server.chaos import FAULTS, parse_faults
+from .server.journal import DEFAULT_SIZE
 from .server.log import RequestLog
 from .show import describe_match, describe_responses, format_plan, sample_request
 
@@ -109,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
         choices=("text", "json"),
         default=_env("log_format", "text"),
         help="one line per request, for people or for machines [MOCKSERVER_LOG_FORMAT]",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=int(_env("journal_size", str(DEFAULT_SIZE)) or DEFAULT_SIZE),
+        metavar="N",
+        help=f"requests the journal keeps, the oldest dropped first (default {DEFAULT_SIZE}) "
+        "[MOCKSERVER_JOURNAL_SIZE]",
     )
     serve.add_argument(
         "--max-body",
@@ -268,6 +277,7 @@ def _serve(args: argparse.Namespace) -> int:
         cors=args.cors,
         max_body=args.max_body,
         client_timeout=args.client_timeout,
+        journal_size=args.journal_size,
     )
     app[STATE].log = RequestLog(sys.stderr, fmt=args.log_format)
     logging.basicConfig(
