@@ -128,9 +128,23 @@ def streamed(results: list[StreamResult], first_event: int, count: int, first: f
 ROWS: list[list[str]] = []
 
 
-def row(*cells: object) -> None:
+def row(*cells: object) -> list[str]:
     ROWS.append([str(c) for c in cells])
     print("  ".join(f"{c:>12}" for c in ROWS[-1]), flush=True)
+    return ROWS[-1]
+
+
+def ratios(floor: list[str], mock: list[str], skip: int) -> None:
+    """mockserver's figures over the floor's, column by column (after `skip` labels)."""
+    cells: list[str] = ["× floor"] + [""] * (skip - 1)
+    for f, m in zip(floor[skip:], mock[skip:], strict=True):
+        try:
+            a, b = float(f.replace(",", "").split()[0]), float(m.replace(",", "").split()[0])
+        except ValueError:
+            cells.append("")
+            continue
+        cells.append(f"{b / a:.2f}" if a and abs(a) > 1e-9 else "")
+    print("  ".join(f"{c:>12}" for c in cells), flush=True)
 
 
 def shape_a(folder: Path, concurrencies: list[int]) -> None:
@@ -150,6 +164,7 @@ def shape_a(folder: Path, concurrencies: list[int]) -> None:
     path, body = BODIES["chat"]
     request = request_bytes("/s/a" + path, body)
     for concurrency in concurrencies:
+        printed = []
         for kind in ("floor", "mockserver"):
             server = start(kind, folder, "a")
             try:
@@ -160,18 +175,21 @@ def shape_a(folder: Path, concurrencies: list[int]) -> None:
                 server.stop()
             _, failed, drifts, starts = streamed(results, 1, 50, 0.2, 0.02)
             events = sum(len(r.events) for r in results)
-            row(
-                kind,
-                concurrency,
-                failed,
-                f"{pct(drifts, 50) * 1e3:.1f}",
-                f"{pct(drifts, 99) * 1e3:.1f}",
-                f"{max(drifts, default=float('nan')) * 1e3:.1f}",
-                f"{pct(starts, 50) * 1e3:.1f}",
-                f"{pct(starts, 99) * 1e3:.1f}",
-                f"{used:.2f}",
-                f"{used / max(events, 1) * 1e6:.1f}",
+            printed.append(
+                row(
+                    kind,
+                    concurrency,
+                    failed,
+                    f"{pct(drifts, 50) * 1e3:.1f}",
+                    f"{pct(drifts, 99) * 1e3:.1f}",
+                    f"{max(drifts, default=float('nan')) * 1e3:.1f}",
+                    f"{pct(starts, 50) * 1e3:.1f}",
+                    f"{pct(starts, 99) * 1e3:.1f}",
+                    f"{used:.2f}",
+                    f"{used / max(events, 1) * 1e6:.1f}",
+                )
             )
+        ratios(printed[0], printed[1], 3)
 
 
 def shape_b(folder: Path) -> None:
@@ -179,6 +197,7 @@ def shape_b(folder: Path) -> None:
     row("server", "events", "seconds", "events/s", "CPU s")
     path, body = BODIES["chat"]
     request = request_bytes("/s/b" + path, body)
+    printed = []
     for kind in ("floor", "mockserver"):
         server = start(kind, folder, "b")
         try:
@@ -194,7 +213,8 @@ def shape_b(folder: Path) -> None:
             server.stop()
         assert best is not None
         took, events, used = best
-        row(kind, events, f"{took:.3f}", f"{events / took:,.0f}", f"{used:.2f}")
+        printed.append(row(kind, events, f"{took:.3f}", f"{events / took:,.0f}", f"{used:.2f}"))
+    ratios(printed[0], printed[1], 2)
 
 
 def shape_c(folder: Path, streams: int) -> None:
@@ -202,6 +222,7 @@ def shape_c(folder: Path, streams: int) -> None:
     row("server", "streams", "failed", "RSS before", "RSS after", "KB/stream", "peak RSS MB")
     path, body = BODIES["chat"]
     request = request_bytes("/s/c" + path, body)
+    printed = []
     for kind in ("floor", "mockserver"):
         server = start(kind, folder, "c")
         try:
@@ -228,15 +249,18 @@ def shape_c(folder: Path, streams: int) -> None:
             peak = server.peak_kb()
             server.stop()
         failed = sum(1 for r in results if r.error or len(r.events) < 2)
-        row(
-            kind,
-            streams,
-            failed,
-            f"{before / 1024:.1f} MB",
-            f"{after / 1024:.1f} MB",
-            f"{(after - before) / streams:.1f}",
-            f"{peak / 1024:.1f}",
+        printed.append(
+            row(
+                kind,
+                streams,
+                failed,
+                f"{before / 1024:.1f} MB",
+                f"{after / 1024:.1f} MB",
+                f"{(after - before) / streams:.1f}",
+                f"{peak / 1024:.1f}",
+            )
         )
+    ratios(printed[0], printed[1], 3)
 
 
 def shape_d() -> None:
@@ -275,6 +299,7 @@ def shape_e(folder: Path) -> None:
     )
     for api, (path, body) in BODIES.items():
         request = request_bytes("/s/e" + path, body)
+        printed = []
         for kind in ("floor", "mockserver"):
             server = start(kind, folder, "e", api)
             try:
@@ -288,17 +313,20 @@ def shape_e(folder: Path) -> None:
             starts = [r.events[0] - r.sent - 0.1 for r in results if r.events]
             # the last event's lateness: its span from the first against the 47 scheduled gaps
             late = [(r.events[-1] - r.events[0]) - 0.47 for r in results if len(r.events) > 1]
-            row(
-                api,
-                kind,
-                failed,
-                events,
-                f"{pct(late, 50) * 1e3:.1f}",
-                f"{pct(late, 99) * 1e3:.1f}",
-                f"{pct(starts, 99) * 1e3:.1f}",
-                f"{used:.2f}",
-                f"{used / max(events, 1) * 1e6:.1f}",
+            printed.append(
+                row(
+                    api,
+                    kind,
+                    failed,
+                    events,
+                    f"{pct(late, 50) * 1e3:.1f}",
+                    f"{pct(late, 99) * 1e3:.1f}",
+                    f"{pct(starts, 99) * 1e3:.1f}",
+                    f"{used:.2f}",
+                    f"{used / max(events, 1) * 1e6:.1f}",
+                )
             )
+        ratios(printed[0], printed[1], 4)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+JOURNAL = 2000  # entries the soaked server keeps
 SCENARIOS = [
     "hello-stream",
     "weather-tool-call",
@@ -91,7 +92,10 @@ async def one_request(port: int, rng: random.Random, outcomes: dict[str, int]) -
         writer.transport.abort()
 
 
-async def soak(port: int, pid: int, seconds: float, rate: float) -> None:
+async def soak(port: int, pid: int, seconds: float, rate: float, journal: int) -> None:
+    baseline = await http_json(port, "GET", "/_mock/stats")
+    # memory is compared from when the journal (bounded) is full: from then on it is flat
+    warm_up = journal / rate + 10
     rng = random.Random(7)
     outcomes: dict[str, int] = {}
     tasks: set[asyncio.Task[None]] = set()
@@ -106,8 +110,8 @@ async def soak(port: int, pid: int, seconds: float, rate: float) -> None:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             sent += 1
-        if rss_start is None and elapsed > 10:
-            rss_start = rss_kb(pid)  # after a warm-up: imports, caches, first journal entries
+        if rss_start is None and elapsed > warm_up:
+            rss_start = rss_kb(pid)  # after the warm-up: imports, caches, a full journal
         if elapsed > next_report:
             print(
                 f"  {elapsed:5.0f}s  {sent} requests sent, RSS {rss_kb(pid) / 1024:.1f} MB, "
@@ -134,12 +138,14 @@ async def soak(port: int, pid: int, seconds: float, rate: float) -> None:
     assert rss_start is not None
     growth = (rss_end - rss_start) / rss_start * 100
     print(
-        f"RSS                  {rss_start / 1024:.1f} MB after warm-up, {rss_end / 1024:.1f} MB at the end "
+        f"RSS                  {rss_start / 1024:.1f} MB after warm-up ({warm_up:.0f} s), "
+        f"{rss_end / 1024:.1f} MB at the end "
         f"({growth:+.1f}%)"
     )
     print(
         f"left behind          {stats['open_streams']} open streams, {stats['tasks']} tasks, "
-        f"{stats['timers']} timers, {stats['open_files']} open files"
+        f"{stats['timers']} timers, {stats['open_files']} open files (before the load: "
+        f"{baseline['open_streams']}, {baseline['tasks']}, {baseline['timers']}, {baseline['open_files']})"
     )
 
 
@@ -176,7 +182,7 @@ def main() -> None:
     try:
         assert server.stdout is not None
         port = int(re.findall(r"127\.0\.0\.1:(\d+)", server.stdout.readline())[0])
-        asyncio.run(soak(port, server.pid, args.seconds, args.rate))
+        asyncio.run(soak(port, server.pid, args.seconds, args.rate, JOURNAL))
     finally:
         server.terminate()
         server.wait(timeout=10)
