@@ -9,9 +9,10 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -286,7 +287,20 @@ def _serve(args: argparse.Namespace) -> int:
     warning = exposure_warning(args.host, args.admin_token)
     if warning:
         print(warning, file=sys.stderr)
-    return asyncio.run(_serve_forever(app, args.host, args.port, paths))
+    return _loop_runner()(_serve_forever(app, args.host, args.port, paths))
+
+
+def _loop_runner() -> Callable[[Coroutine[Any, Any, int]], int]:
+    """uvloop's runner when it is installed (`pip install mockserver[fast]`), else asyncio's.
+    MOCKSERVER_LOOP=asyncio keeps asyncio's."""
+    if _env("loop", "auto") != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.run
+    return asyncio.run
 
 
 async def _serve_forever(app: web.Application, host: str, port: int, paths: Sequence[str]) -> int:
