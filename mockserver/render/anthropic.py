@@ -15,7 +15,7 @@ from typing import Any
 
 from . import sse
 from .api import Rendering
-from .blocks import Add, Block, Close, Open, segment
+from .blocks import Add, Block, Close, Open, final_blocks, segment
 from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import content_text
@@ -126,11 +126,7 @@ class AnthropicApi:
 
     def body(self, rendering: Rendering) -> Any:
         script = rendering.script
-        blocks: dict[int, Block] = {}
-        for _, mark in segment(script):
-            if isinstance(mark, Open):
-                blocks[mark.block.number] = mark.block
-        content = [_final_block(script, blocks[n]) for n in sorted(blocks)]
+        content = [_final_block(script, block) for block in final_blocks(script)]
         message = _message(rendering, content)
         message["stop_reason"] = _stop_reason(script.reply)
         message["usage"]["output_tokens"] = script.reply.usage.output

@@ -116,3 +116,8 @@ def _last_tool_beats(beats: tuple[Beat, ...]) -> dict[int, int]:
         if isinstance(beat.item, (ToolStart, ToolArgs)):
             last[beat.item.index] = position
     return last
+
+
+def final_blocks(script: Script) -> list[Block]:
+    """The blocks the whole script adds up to, in the order they open."""
+    return [mark.block for _, mark in segment(script) if isinstance(mark, Open)]

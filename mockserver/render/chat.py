@@ -13,8 +13,8 @@ from typing import Any
 from . import sse
 from .api import Rendering
 from .data_stream import DataStream
-from .errors import ApiError
 from .openai_request import (
+    OpenAIErrors,
     check_messages,
     check_stream,
     check_tools,
@@ -26,7 +26,7 @@ from .request import ApiRequest, BadRequest
 from .script import Delta, ToolArgs, ToolStart, UsageItem
 
 
-class ChatApi:
+class ChatApi(OpenAIErrors):
     name = "chat"
 
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
@@ -52,22 +52,6 @@ class ChatApi:
             include_usage=bool(options and options.get("include_usage")),
             input_words=len(all_text.split()),
         )
-
-    def error_body(self, error: ApiError, request_id: str = "") -> Any:
-        return {
-            "error": {
-                "message": error.message,
-                "type": error.type,
-                "param": error.param,
-                "code": error.code,
-            }
-        }
-
-    def error_event(self, error: ApiError, line_ending: str) -> bytes:
-        return sse.data(self.error_body(error), line_ending)
-
-    def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
-        return {"x-request-id": request_id, "openai-version": "2020-10-01"}
 
     def stream(self, rendering: Rendering) -> list[TimedEvent]:
         return _ChatStream(rendering).events()

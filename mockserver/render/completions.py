@@ -13,8 +13,7 @@ from typing import Any
 from . import sse
 from .api import Rendering
 from .data_stream import DataStream
-from .errors import ApiError
-from .openai_request import check_stream, invalid_type, require_model
+from .openai_request import OpenAIErrors, check_stream, invalid_type, require_model
 from .plan import TimedEvent
 from .request import ApiRequest, BadRequest
 from .script import Delta, ToolArgs, ToolStart, UsageItem
@@ -22,7 +21,7 @@ from .script import Delta, ToolArgs, ToolStart, UsageItem
 _REASONS = {"tool_calls": "stop", "function_call": "stop"}  # the words this API has
 
 
-class CompletionsApi:
+class CompletionsApi(OpenAIErrors):
     name = "completions"
 
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
@@ -49,17 +48,6 @@ class CompletionsApi:
             include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
             input_words=len(" ".join(texts).split()),
         )
-
-    def error_body(self, error: ApiError, request_id: str = "") -> Any:
-        return {
-            "error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}
-        }
-
-    def error_event(self, error: ApiError, line_ending: str) -> bytes:
-        return sse.data(self.error_body(error), line_ending)
-
-    def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
-        return {"x-request-id": request_id, "openai-version": "2020-10-01"}
 
     def stream(self, rendering: Rendering) -> list[TimedEvent]:
         return _CompletionsStream(rendering).events()

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import sse
 from .api import Rendering
-from .errors import ApiError
+from .openai_request import OpenAIErrors
 from .plan import TimedEvent
 from .script import (
     CommentItem,
@@ -63,11 +63,6 @@ class DataStream:
     def usage_payload(self, usage: UsageItem) -> dict[str, Any]:
         raise NotImplementedError
 
-    def error_payload(self, error: ApiError) -> dict[str, Any]:
-        return {
-            "error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}
-        }
-
     # --- the frame ---
 
     def emit(self, at: float, data: bytes) -> None:
@@ -115,7 +110,7 @@ class DataStream:
             self.usage_sent = True
             self.payload(at, {**self.head, "choices": [], "usage": self.usage_payload(item)})
         elif isinstance(item, ErrorItem):
-            self.payload(at, self.error_payload(item.error))
+            self.emit(at, OpenAIErrors().error_event(item.error, self.le))
         elif isinstance(item, DoneItem):
             if not self.done_sent and self.script.reply.error is None:
                 self.close(at)  # [DONE] ends the stream: finish and usage come first

@@ -11,10 +11,8 @@ import struct
 from dataclasses import replace
 from typing import Any
 
-from . import sse
 from .api import Rendering
-from .errors import ApiError
-from .openai_request import invalid_type, require_model
+from .openai_request import OpenAIErrors, invalid_type, require_model
 from .plan import TimedEvent
 from .request import ApiRequest, BadRequest
 
@@ -22,7 +20,7 @@ DIMENSIONS = {"text-embedding-3-large": 3072}  # every other model: 1536
 DEFAULT_DIMENSIONS = 1536
 
 
-class EmbeddingsApi:
+class EmbeddingsApi(OpenAIErrors):
     name = "embeddings"
 
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
@@ -49,17 +47,6 @@ class EmbeddingsApi:
             last_message=inputs[-1],
             input_words=sum(len(text.split()) for text in inputs),
         )
-
-    def error_body(self, error: ApiError, request_id: str = "") -> Any:
-        return {
-            "error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}
-        }
-
-    def error_event(self, error: ApiError, line_ending: str) -> bytes:
-        return sse.data(self.error_body(error), line_ending)
-
-    def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
-        return {"x-request-id": request_id, "openai-version": "2020-10-01"}
 
     def stream(self, rendering: Rendering) -> list[TimedEvent]:
         return []  # embeddings are never streamed: parse() sets stream False

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import sse
+from .errors import ApiError
 from .request import BadRequest, Tool
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+
+
+class OpenAIErrors:
+    """What every OpenAI API shares: the error shape, in a body or in a stream, and
+    the headers the real API sends with every response."""
+
+    def error_body(self, error: ApiError, request_id: str = "") -> Any:
+        return {
+            "error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}
+        }
+
+    def error_event(self, error: ApiError, line_ending: str) -> bytes:
+        return sse.data(self.error_body(error), line_ending)
+
+    def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
+        return {"x-request-id": request_id, "openai-version": "2020-10-01"}
 
 
 def _kind(value: Any) -> str:

@@ -14,10 +14,10 @@ from typing import Any
 
 from . import sse
 from .api import Rendering
-from .blocks import Add, Block, Close, Open, segment
+from .blocks import Add, Block, Close, Open, final_blocks, segment
 from .data_stream import passthrough
 from .errors import ApiError
-from .openai_request import check_stream, check_tools, content_text, invalid_type, require_model
+from .openai_request import OpenAIErrors, check_stream, check_tools, content_text, invalid_type, require_model
 from .plan import TimedEvent
 from .request import ApiRequest, BadRequest
 from .script import DoneItem, ErrorItem, Reply, Script, UsageItem
@@ -25,7 +25,7 @@ from .script import DoneItem, ErrorItem, Reply, Script, UsageItem
 _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
 
-class ResponsesApi:
+class ResponsesApi(OpenAIErrors):
     name = "responses"
 
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
@@ -51,23 +51,15 @@ class ResponsesApi:
             input_words=len(f"{instructions or ''} {every}".split()),
         )
 
-    def error_body(self, error: ApiError, request_id: str = "") -> Any:
-        return {
-            "error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}
-        }
-
     def error_event(self, error: ApiError, line_ending: str) -> bytes:
         return sse.named("error", sse.to_json(_error_payload(error, 0)), line_ending)
-
-    def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
-        return {"x-request-id": request_id, "openai-version": "2020-10-01"}
 
     def stream(self, rendering: Rendering) -> list[TimedEvent]:
         return _ResponsesStream(rendering).events()
 
     def body(self, rendering: Rendering) -> Any:
         script = rendering.script
-        blocks = _final_blocks(script)
+        blocks = final_blocks(script)
         status, details = _status(script.reply)
         return _response(rendering, status, [_item(script, b, done=True) for b in blocks], details)
 
@@ -186,15 +178,6 @@ def _response(
         "top_p": 1.0,
         "text": {"format": {"type": "text"}},
     }
-
-
-def _final_blocks(script: Script) -> list[Block]:
-    """The blocks the whole script adds up to, in opening order."""
-    blocks: dict[int, Block] = {}
-    for _, mark in segment(script):
-        if isinstance(mark, Open):
-            blocks[mark.block.number] = mark.block
-    return [blocks[n] for n in sorted(blocks)]
 
 
 class _ResponsesStream:
