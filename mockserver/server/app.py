@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -117,10 +118,8 @@ def _known(state: ServerState, name: str) -> str:
 
 
 def _api_handler(api: Api) -> Any:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        return await _answer(request, api)
-
-    return handler
+    # a partial, not a wrapping coroutine: one frame fewer held by every open stream
+    return functools.partial(_answer, api=api)
 
 
 class _Refusal(Exception):

@@ -93,6 +93,19 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
         except ConnectionError:
             outcome.left_early = True
         return response
+    transport = request.transport
+    if ending == "stall" and transport is not None:
+        # Held here rather than in a helper: thousands of stalled streams each keep
+        # this frame, and one frame fewer is memory saved. The client leaving cancels
+        # us (handler cancellation); the loop is a backstop for servers without it.
+        deadline = None if hold is None else loop.time() + hold * time_scale
+        while not transport.is_closing():
+            remaining = _STALL_CHECK if deadline is None else min(_STALL_CHECK, deadline - loop.time())
+            if remaining <= 0:
+                break
+            await asyncio.sleep(remaining)
+        transport.close()
+        return response
     await _end_connection(request, ending, hold, time_scale)
     return response
 
