@@ -44,11 +44,7 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
         await asyncio.sleep(plan.headers_delay * time_scale)
     start = loop.time()
 
-    if not plan.streaming:
-        if not plan.cuts:  # the connection fails before any response
-            await _sleep_until(start + plan.ending_at * time_scale)
-            await _end_connection(request, plan.ending, plan.hold, time_scale)
-            return web.StreamResponse()  # never sent: the transport is gone
+    if not plan.streaming and plan.cuts:
         await _sleep_until(start + plan.cuts[0].at * time_scale)
         outcome.events_sent = plan.cuts[0].events
         outcome.bytes_sent = len(plan.body)
@@ -57,11 +53,52 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
             answer.force_close()  # the request body was not all read: the connection is spent
         return answer
 
-    response = web.StreamResponse(status=plan.status, headers=dict(plan.headers))
-    response.enable_chunked_encoding()
-    await response.prepare(request)
-    outcome.headers_sent = True
-    start = loop.time()  # the schedule's clock starts when the headers are out
+    if plan.streaming:
+        response = web.StreamResponse(status=plan.status, headers=dict(plan.headers))
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        outcome.headers_sent = True
+        start = loop.time()  # the schedule's clock starts when the headers are out
+        if not await _write(response, plan, start, time_scale, outcome):
+            return response
+    else:  # the connection fails before any response
+        response = web.StreamResponse()  # never sent: the transport is gone by then
+
+    ending, ending_at, hold = plan.ending, plan.ending_at, plan.hold
+    del plan  # written: an open stream need not keep it
+    await _sleep_until(start + ending_at * time_scale)
+    if ending == "close":
+        try:
+            await response.write_eof()
+        except ConnectionError:
+            outcome.left_early = True
+        return response
+    transport = request.transport
+    if transport is None:
+        return response
+    if ending == "stall":
+        # Held here rather than in a helper: thousands of stalled streams each keep
+        # this frame, and one frame fewer is memory saved. The client leaving cancels
+        # us (handler cancellation); the loop is a backstop for servers without it.
+        deadline = None if hold is None else loop.time() + hold * time_scale
+        while not transport.is_closing():
+            remaining = _STALL_CHECK if deadline is None else min(_STALL_CHECK, deadline - loop.time())
+            if remaining <= 0:
+                break
+            await asyncio.sleep(remaining)
+        transport.close()
+    elif ending == "reset":
+        await _reset(transport)
+    else:
+        transport.close()  # disconnect: what was written, then FIN, no chunked terminator
+    return response
+
+
+async def _write(
+    response: web.StreamResponse, plan: Plan, start: float, time_scale: float, outcome: Outcome
+) -> bool:
+    """The plan's body, each piece when it is due. False when the client left."""
+    loop = asyncio.get_running_loop()
     body, cuts = plan.body, plan.cuts
     position = begin = 0
     while position < len(cuts):
@@ -79,35 +116,11 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
             await response.write(body[begin:end])
         except ConnectionError:
             outcome.left_early = True
-            return response
+            return False
         outcome.events_sent += events
         outcome.bytes_sent += end - begin
         begin = end
-
-    ending, ending_at, hold = plan.ending, plan.ending_at, plan.hold
-    del plan, body, cuts  # written: an open stream need not keep them
-    await _sleep_until(start + ending_at * time_scale)
-    if ending == "close":
-        try:
-            await response.write_eof()
-        except ConnectionError:
-            outcome.left_early = True
-        return response
-    transport = request.transport
-    if ending == "stall" and transport is not None:
-        # Held here rather than in a helper: thousands of stalled streams each keep
-        # this frame, and one frame fewer is memory saved. The client leaving cancels
-        # us (handler cancellation); the loop is a backstop for servers without it.
-        deadline = None if hold is None else loop.time() + hold * time_scale
-        while not transport.is_closing():
-            remaining = _STALL_CHECK if deadline is None else min(_STALL_CHECK, deadline - loop.time())
-            if remaining <= 0:
-                break
-            await asyncio.sleep(remaining)
-        transport.close()
-        return response
-    await _end_connection(request, ending, hold, time_scale)
-    return response
+    return True
 
 
 async def _sleep_until(deadline: float) -> None:
@@ -116,34 +129,14 @@ async def _sleep_until(deadline: float) -> None:
         await asyncio.sleep(delay)
 
 
-async def _end_connection(request: web.Request, ending: str, hold: float | None, time_scale: float) -> None:
-    """disconnect: close without the chunked terminator; reset: TCP RST;
-    stall: hold the socket open, then drop it."""
-    transport = request.transport
-    if transport is None:
-        return
-    if ending == "stall":
-        await _stall(transport, None if hold is None else hold * time_scale)
-        transport.close()
-    elif ending == "reset":
-        await _drain(transport)
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            # Linger on, with a zero timeout: close() sends RST instead of FIN.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        transport.abort()
-    else:
-        transport.close()  # flushes what was written, then FIN, no terminator
-
-
-async def _stall(transport: asyncio.BaseTransport, hold: float | None) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = None if hold is None else loop.time() + hold
-    while not transport.is_closing():
-        remaining = _STALL_CHECK if deadline is None else min(_STALL_CHECK, deadline - loop.time())
-        if remaining <= 0:
-            return
-        await asyncio.sleep(remaining)
+async def _reset(transport: asyncio.Transport) -> None:
+    """Abort the connection with a TCP RST, once what was written has left."""
+    await _drain(transport)
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Linger on, with a zero timeout: close() sends RST instead of FIN.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 async def _drain(transport: asyncio.BaseTransport) -> None:
