@@ -170,7 +170,7 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
         # it, so an open, stalled stream holds as little as it can
         return await play(
             request,
-            _plan(state, api, scenario, response, parsed, number, seed, entry),
+            _plan(state, api, scenario, name, response, parsed, number, seed, entry),
             state.settings.time_scale,
             outcome,
         )
@@ -252,6 +252,7 @@ def _plan(
     state: ServerState,
     api: Api,
     scenario: Scenario | None,
+    name: str,
     response: Response,
     request: ApiRequest,
     number: int,
@@ -259,7 +260,6 @@ def _plan(
     entry: Entry,
 ) -> Plan:
     """The request's plan, with a chaos fault in it when one is drawn."""
-    name = scenario.name if scenario is not None else AUTO_NAME
     plan = state.plans.plan(
         api, response, request, scenario=name, number=number, seed=seed, fresh_content=scenario is None
     )

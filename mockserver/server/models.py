@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+from ..render.errors import ApiError
+from ..render.openai_request import OpenAIErrors
 from .state import ServerState
 
 DEFAULT_MODELS = (
@@ -60,13 +62,8 @@ async def get_model(request: web.Request, state: ServerState) -> web.Response:
     model = request.match_info["model"]
     if model not in model_ids(state):
         message = f"The model '{model}' does not exist or you do not have access to it."
-        error = {
-            "message": message,
-            "type": "invalid_request_error",
-            "param": None,
-            "code": "model_not_found",
-        }
-        return web.json_response({"error": error}, status=404)
+        error = ApiError(404, message, "invalid_request_error", "model_not_found", None)
+        return web.json_response(OpenAIErrors().error_body(error), status=404)
     if "anthropic-version" in request.headers:
         return web.json_response(_anthropic(model))
     return web.json_response(_openai(model))
