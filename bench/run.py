@@ -102,6 +102,19 @@ def start(kind: str, folder: Path, shape: str, api: str = "chat") -> Server:
     return Server(kind, process, port)
 
 
+def load(
+    kind: str, folder: Path, shape: str, api: str, request: bytes, count: int
+) -> tuple[list[StreamResult], float]:
+    """`count` streams at once against a fresh server; their results and its CPU seconds."""
+    server = start(kind, folder, shape, api)
+    try:
+        before = server.cpu()
+        results = asyncio.run(many(server.port, request, count))
+        return results, server.cpu() - before
+    finally:
+        server.stop()
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -166,13 +179,7 @@ def shape_a(folder: Path, concurrencies: list[int]) -> None:
     for concurrency in concurrencies:
         printed = []
         for kind in ("floor", "mockserver"):
-            server = start(kind, folder, "a")
-            try:
-                before = server.cpu()
-                results = asyncio.run(many(server.port, request, concurrency))
-                used = server.cpu() - before
-            finally:
-                server.stop()
+            results, used = load(kind, folder, "a", "chat", request, concurrency)
             _, failed, drifts, starts = streamed(results, 1, 50, 0.2, 0.02)
             events = sum(len(r.events) for r in results)
             printed.append(
@@ -301,13 +308,7 @@ def shape_e(folder: Path) -> None:
         request = request_bytes("/s/e" + path, body)
         printed = []
         for kind in ("floor", "mockserver"):
-            server = start(kind, folder, "e", api)
-            try:
-                before = server.cpu()
-                results = asyncio.run(many(server.port, request, 100))
-                used = server.cpu() - before
-            finally:
-                server.stop()
+            results, used = load(kind, folder, "e", api, request, 100)
             failed = sum(1 for r in results if r.error or not r.complete)
             events = sum(len(r.events) for r in results)
             starts = [r.events[0] - r.sent - 0.1 for r in results if r.events]
