@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -28,9 +29,61 @@ from .server.journal import DEFAULT_SIZE
 from .server.log import RequestLog
 from .show import describe_match, describe_responses, format_plan, sample_request
 
+ENV_PREFIX = "MOCKSERVER_"
 
-def _env(flag: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"MOCKSERVER_{flag.upper().replace('-', '_')}", default)
+
+def _env_name(flag: str) -> str:
+    return ENV_PREFIX + flag.lstrip("-").upper().replace("-", "_")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Flags and paths in any order (`show NAME --api anthropic scenarios/`), and
+    options that fall back to a MOCKSERVER_* variable, read only after parsing so
+    that a bad value is a usage error naming the variable, for the command using it."""
+
+    def __init__(self, *args: Any, intermixed: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._env_options: list[tuple[argparse.Action, str, Any]] = []
+        # the top parser, which holds the commands, cannot intermix: each command does
+        self._intermixing = not intermixed
+
+    def env_option(self, flag: str, default: Any, help: str, **options: Any) -> None:
+        """`flag`, whose value when not given is $MOCKSERVER_FLAG, else `default`."""
+        env = _env_name(flag)
+        action = self.add_argument(flag, default=None, help=f"{help} [{env}]", **options)
+        self._env_options.append((action, env, default))
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        # argparse's intermixed parsing calls back into parse_known_args: once is enough
+        if self._intermixing:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            parsed, extra = self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+        self._apply_env(parsed)
+        return parsed, extra
+
+    def _apply_env(self, parsed: argparse.Namespace) -> None:
+        for action, env, default in self._env_options:
+            if getattr(parsed, action.dest, None) is not None:
+                continue  # given as a flag: it wins
+            raw = os.environ.get(env)
+            if raw is None:
+                setattr(parsed, action.dest, default)
+                continue
+            try:
+                value = action.type(raw) if callable(action.type) else raw
+            except (TypeError, ValueError):
+                kind = _KINDS.get(action.type, "value")
+                self.error(f"{env}={raw!r} is not {kind} (for {action.option_strings[0]})")
+            if action.choices is not None and value not in action.choices:
+                allowed = ", ".join(map(str, action.choices))
+                self.error(f"{env}={raw!r} is not one of {allowed} (for {action.option_strings[0]})")
+            setattr(parsed, action.dest, value)
 
 
 def _default_paths(paths: Sequence[str]) -> list[str]:
@@ -40,12 +93,13 @@ def _default_paths(paths: Sequence[str]) -> list[str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
+        intermixed=False,
         prog="mockserver",
         description="Play scripted streaming LLM API responses (OpenAI, Anthropic, SSE).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('mockserver')}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     serve = commands.add_parser("serve", help="serve scenarios over HTTP")
     serve.add_argument(
@@ -54,91 +108,62 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="scenario files and folders (default: ./scenarios if it exists)",
     )
-    serve.add_argument(
-        "--host", default=_env("host", "127.0.0.1"), help="default 127.0.0.1 [MOCKSERVER_HOST]"
+    serve.env_option("--host", "127.0.0.1", "default 127.0.0.1")
+    serve.env_option("--port", 8080, "default 8080; 0 picks a free port", type=int)
+    serve.env_option("--time-scale", 1.0, "multiply every delay; 0 plays instantly", type=_non_negative_float)
+    serve.env_option("--seed", None, "seed for scenarios without their own", type=int)
+    serve.env_option("--default", None, "scenario for requests no rule matches")
+    serve.env_option(
+        "--chaos", 0.0, "inject a fault into this share of requests, 0 to 1", type=float, metavar="RATE"
     )
-    serve.add_argument(
-        "--port",
-        type=int,
-        default=int(_env("port", "8080") or 8080),
-        help="default 8080; 0 picks a free port [MOCKSERVER_PORT]",
+    serve.env_option(
+        "--chaos-seed", 0, "seed of the chaos: the same seed and requests, the same faults", type=int
     )
-    serve.add_argument(
-        "--time-scale",
-        type=float,
-        default=float(_env("time_scale", "1") or 1),
-        help="multiply every delay; 0 plays instantly [MOCKSERVER_TIME_SCALE]",
-    )
-    seed = _env("seed")
-    serve.add_argument(
-        "--seed",
-        type=int,
-        default=int(seed) if seed else None,
-        help="seed for scenarios without their own [MOCKSERVER_SEED]",
-    )
-    serve.add_argument(
-        "--default",
-        default=_env("default"),
-        help="scenario for requests no rule matches [MOCKSERVER_DEFAULT]",
-    )
-    serve.add_argument(
-        "--chaos",
-        type=float,
-        default=float(_env("chaos", "0") or 0),
-        metavar="RATE",
-        help="inject a fault into this share of requests, 0 to 1 [MOCKSERVER_CHAOS]",
-    )
-    serve.add_argument(
-        "--chaos-seed",
-        type=int,
-        default=int(_env("chaos_seed", "0") or 0),
-        help="seed of the chaos: the same seed and requests, the same faults [MOCKSERVER_CHAOS_SEED]",
-    )
-    serve.add_argument(
+    serve.env_option(
         "--chaos-faults",
-        default=_env("chaos_faults", ",".join(FAULTS)),
+        ",".join(FAULTS),
+        f"which faults, comma-separated (default: all: {','.join(FAULTS)})",
         metavar="LIST",
-        help=f"which faults, comma-separated (default: all: {','.join(FAULTS)}) [MOCKSERVER_CHAOS_FAULTS]",
     )
-    serve.add_argument(
+    serve.env_option(
         "--cors",
-        default=_env("cors", "*"),
+        "*",
+        "origins allowed to call the API endpoints from a browser; '' turns CORS off",
         metavar="ORIGINS",
-        help="origins allowed to call the API endpoints from a browser; '' turns CORS off [MOCKSERVER_CORS]",
     )
-    serve.add_argument(
+    serve.env_option(
         "--log-format",
+        "text",
+        "one line per request, for people or for machines",
         choices=("text", "json"),
-        default=_env("log_format", "text"),
-        help="one line per request, for people or for machines [MOCKSERVER_LOG_FORMAT]",
     )
-    serve.add_argument(
+    serve.env_option(
         "--journal-size",
+        DEFAULT_SIZE,
+        f"requests the journal keeps, the oldest dropped first (default {DEFAULT_SIZE})",
         type=int,
-        default=int(_env("journal_size", str(DEFAULT_SIZE)) or DEFAULT_SIZE),
         metavar="N",
-        help=f"requests the journal keeps, the oldest dropped first (default {DEFAULT_SIZE}) "
-        "[MOCKSERVER_JOURNAL_SIZE]",
     )
-    serve.add_argument(
+    serve.env_option(
         "--max-body",
+        MAX_BODY,
+        f"larger request bodies get a 413 (default {MAX_BODY})",
         type=int,
-        default=int(_env("max_body", str(MAX_BODY)) or MAX_BODY),
         metavar="BYTES",
-        help=f"larger request bodies get a 413 (default {MAX_BODY}) [MOCKSERVER_MAX_BODY]",
     )
-    serve.add_argument(
+    serve.env_option(
         "--client-timeout",
+        CLIENT_TIMEOUT,
+        "a client must send its request head, and its body, within this (default 10)",
         type=float,
-        default=float(_env("client_timeout", str(CLIENT_TIMEOUT)) or CLIENT_TIMEOUT),
         metavar="SECONDS",
-        help="a client must send its request head, and its body, within this (default 10) "
-        "[MOCKSERVER_CLIENT_TIMEOUT]",
     )
-    serve.add_argument(
-        "--admin-token",
-        default=_env("admin_token"),
-        help="require `Authorization: Bearer TOKEN` on the admin API [MOCKSERVER_ADMIN_TOKEN]",
+    serve.env_option("--admin-token", None, "require `Authorization: Bearer TOKEN` on the admin API")
+    serve.env_option(
+        "--loop",
+        "auto",
+        "the event loop: uvloop when installed (auto), or asyncio",
+        choices=("auto", "asyncio", "uvloop"),
     )
 
     validate = commands.add_parser("validate", help="check scenario files")
@@ -168,19 +193,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+_KINDS: dict[Any, str] = {
+    float: "a number",
+    int: "a whole number",
+    _non_negative_float: "a number, 0 or more",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "serve":
-            return _serve(args)
-        if args.command == "validate":
-            return _validate(args.paths)
-        if args.command == "list":
-            return _list(_default_paths(args.paths))
-        if args.command == "schema":
-            print(json.dumps(json_schema(), indent=2))
-            return 0
-        return _show(args)
+        return _run(args)
     except ScenarioErrors as exc:
         for error in exc.errors:
             print(error.format(), file=sys.stderr)
@@ -188,6 +218,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MockServerError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `mockserver list | head -1`: the reader has all it wanted. Quietly, and
+        # stdout pointed at nothing so the interpreter's last flush cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "validate":
+        return _validate(args.paths)
+    if args.command == "list":
+        return _list(_default_paths(args.paths))
+    if args.command == "schema":
+        print(json.dumps(json_schema(), indent=2))
+        return 0
+    return _show(args)
 
 
 def _validate(paths: Sequence[str]) -> int:
@@ -287,20 +335,24 @@ def _serve(args: argparse.Namespace) -> int:
     warning = exposure_warning(args.host, args.admin_token)
     if warning:
         print(warning, file=sys.stderr)
-    return _loop_runner()(_serve_forever(app, args.host, args.port, paths))
+    return _loop_runner(args.loop)(_serve_forever(app, args.host, args.port, paths))
 
 
-def _loop_runner() -> Callable[[Coroutine[Any, Any, int]], int]:
-    """uvloop's runner when it is installed (`pip install mockserver[fast]`), else asyncio's.
-    MOCKSERVER_LOOP=asyncio keeps asyncio's."""
-    if _env("loop", "auto") != "asyncio":
-        try:
-            import uvloop
-        except ImportError:
-            pass
-        else:
-            return uvloop.run
-    return asyncio.run
+def _loop_runner(choice: str) -> Callable[[Coroutine[Any, Any, int]], int]:
+    """uvloop's runner when it is installed (`pip install mockserver[fast]`) and not
+    declined (`--loop asyncio`), else asyncio's."""
+    if choice == "asyncio":
+        return asyncio.run
+    try:
+        uvloop = importlib.import_module("uvloop")  # optional: typed without its stubs
+    except ImportError:
+        if choice == "uvloop":
+            raise MockServerError(
+                "--loop uvloop: uvloop is not installed (pip install 'mockserver[fast]')"
+            ) from None
+        return asyncio.run
+    run: Callable[[Coroutine[Any, Any, int]], int] = uvloop.run
+    return run
 
 
 async def _serve_forever(app: web.Application, host: str, port: int, paths: Sequence[str]) -> int:

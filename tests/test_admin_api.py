@@ -122,3 +122,11 @@ def test_admin_token(serve: ServeFactory) -> None:
     assert ok.status_code == 200
     # the API endpoints never need it
     assert openai_client(server, "from-file").chat.completions.create(model="m", messages=MESSAGES)
+
+
+def test_an_event_name_with_a_line_break_is_refused_over_http(server: MockServer) -> None:
+    scenario = {"name": "split", "stream": [{"event": {"event": "a\nb", "data": "x"}}]}
+    answer = httpx.post(server.url + "/_mock/scenarios", json=scenario)
+    assert answer.status_code == 400
+    assert "stream[0].event.event: must be one line" in answer.text
+    assert [s["name"] for s in httpx.get(server.url + "/_mock/scenarios").json()["scenarios"]] == ["from-file"]

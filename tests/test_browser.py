@@ -51,8 +51,12 @@ window.done = (async () => {
 @pytest.fixture
 def page_server() -> Iterator[str]:
     """The page, served from another port: another origin than the mock's."""
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=PAGE, content_type="text/html")
+
     app = web.Application()
-    app.router.add_get("/", lambda request: web.Response(text=PAGE, content_type="text/html"))
+    app.router.add_get("/", page)
     with BackgroundServer(app) as server:
         yield server.url
 

@@ -182,3 +182,33 @@ def test_non_stream_requests_get_whole_response_faults(serve: ServeFactory) -> N
     with pytest.raises(json.JSONDecodeError):  # half a JSON body: the SDK's JSON parse fails
         client.chat.completions.create(model="m", messages=MESSAGES)
     assert server.requests[-1].fault == "malformed"
+
+
+def test_get_chaos_can_be_put_back(serve: ServeFactory) -> None:
+    server = serve(SCENARIOS, time_scale=0, chaos=1.0, chaos_faults=["503"])
+    with pytest.raises(openai.InternalServerError):
+        stream(server)
+    settings = httpx.get(server.url + "/_mock/chaos").json()
+    assert settings["injected"] == {"503": 1}
+    settings["rate"] = 0  # read, change one thing, write back
+    answer = httpx.put(server.url + "/_mock/chaos", json=settings)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rate"] == 0 and answer.json()["faults"] == ["503"]
+    assert stream(server) == "one two three four five six"
+
+
+def test_injected_errors_are_the_same_bytes_for_the_same_chaos_seed(serve: ServeFactory) -> None:
+    def answers(server: MockServer) -> list[tuple[int, str | None, bytes]]:
+        body = {"model": "m", "messages": MESSAGES, "stream": True}
+        out = []
+        with httpx.Client(timeout=5) as client:
+            for _ in range(6):
+                reply = client.post(server.url_for("words") + "/v1/chat/completions", json=body)
+                out.append((reply.status_code, reply.headers.get("x-request-id"), reply.content))
+        return out
+
+    first = answers(serve(SCENARIOS, time_scale=0, chaos=1.0, chaos_seed=3, chaos_faults=["429", "500"]))
+    again = answers(serve(SCENARIOS, time_scale=0, chaos=1.0, chaos_seed=3, chaos_faults=["429", "500"]))
+    assert {status for status, _, _ in first} <= {429, 500}
+    assert all(request_id for _, request_id, _ in first)
+    assert first == again

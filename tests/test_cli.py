@@ -186,3 +186,48 @@ def test_serve_with_chaos_logs_json_lines_and_a_summary() -> None:
     assert lines[-1] == "mockserver stopped: 1 request, 1 fault (500 1), 0 clients left early"
     process.stdout.close()
     process.stderr.close()
+
+
+def test_flags_and_paths_in_any_order(capsys: pytest.CaptureFixture[str]) -> None:
+    scenarios = str(ROOT / "scenarios")
+    assert main(["show", "weather-tool-call", "--api", "anthropic", scenarios, "--response", "1"]) == 0
+    assert "weather-tool-call · response 1 of 2 · anthropic" in capsys.readouterr().out
+    assert main(["show", "--api", "responses", "weather-tool-call", scenarios]) == 0
+    assert "· responses ·" in capsys.readouterr().out
+    assert main(["list", scenarios]) == 0 and main(["validate", scenarios]) == 0
+
+
+def test_a_bad_environment_value_is_a_usage_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MOCKSERVER_TIME_SCALE", "fast")
+    # a command that does not use it is not bothered by it
+    assert main(["validate", str(ROOT / "scenarios")]) == 0
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", str(ROOT / "scenarios")])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: mockserver serve" in err
+    assert "MOCKSERVER_TIME_SCALE='fast' is not a number, 0 or more (for --time-scale)" in err
+    monkeypatch.setenv("MOCKSERVER_LOG_FORMAT", "xml")
+    with pytest.raises(SystemExit):
+        main(["serve", "--time-scale", "0"])  # the flag wins over the variable
+    assert "MOCKSERVER_LOG_FORMAT='xml' is not one of text, json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command", [["list", "scenarios"], ["show", "weather-tool-call", "scenarios"], ["schema"], ["--help"]]
+)
+def test_a_reader_that_stops_early_gets_no_traceback(command: list[str]) -> None:
+    # `mockserver list | head -1`: the pipe's reader is gone before everything is written
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # as `head` does once it has its line
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    assert (process.wait(timeout=30), err) == (0, "")

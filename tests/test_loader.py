@@ -138,3 +138,17 @@ def test_several_documents_and_a_mapping() -> None:
     assert [s.name for s in both] == ["two", "two-2"]
     (one,) = load_mapping({"name": "m", "stream": [{"text": "x"}, "done"]})
     assert one.name == "m" and len(one.responses[0].stream) == 2
+
+
+def test_sse_event_names_and_ids_stay_on_one_line() -> None:
+    # a line break would end the field there and start another: one event becomes two
+    found = problems("""\
+        name: x
+        stream:
+          - event: {event: "a\\nb", data: x}
+          - event: {id: "1\\r\\n2", data: x}
+    """)
+    assert found == [
+        "s.yaml:3: stream[0].event.event: must be one line: a line break would split the event in two",
+        "s.yaml:4: stream[1].event.id: must be one line: a line break would split the event in two",
+    ]

@@ -187,3 +187,24 @@ def test_xdist_workers_each_have_their_own_server(
     workers = {worker for worker, _ in seen}
     ports = {port for _, port in seen}
     assert workers == {"gw0", "gw1"} and len(ports) == 2
+
+
+def test_a_project_that_runs_with_warnings_as_errors(inner: pytest.Pytester) -> None:
+    # Many projects set `filterwarnings = error`: starting the fixture's server, and
+    # using every route, must not warn.
+    inner.makeini(INI + "filterwarnings = error\n")
+    inner.makepyfile(
+        """
+        from openai import OpenAI
+
+        def test_models_and_a_stream(mockserver):
+            client = OpenAI(base_url=mockserver.openai_url, api_key="k", max_retries=0)
+            assert "gpt-4o" in [m.id for m in client.models.list()]
+            stream = client.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "x"}], stream=True)
+            assert "".join(c.choices[0].delta.content or "" for c in stream)
+            client.close()
+        """
+    )
+    result = inner.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error")
+    result.assert_outcomes(passed=1)

@@ -292,11 +292,20 @@ def _event(value: At, step: At, delay: float | None, state: StepState) -> Step:
     event_at, id_at, retry_at = value.key("event"), value.key("id"), value.key("retry")
     return Event(
         data=data,
-        event=f.string(event_at) if event_at is not None else None,
-        id=f.string(id_at, allow_numbers=True) if id_at is not None else None,
+        event=_one_line(event_at) if event_at is not None else None,
+        id=_one_line(id_at) if id_at is not None else None,
         retry=f.integer(retry_at, minimum=0) if retry_at is not None else None,
         delay=delay,
     )
+
+
+def _one_line(at: At) -> str:
+    """An SSE field that must stay on its line: a line break would end it there and
+    make the rest a field of its own (a broken or a second event)."""
+    text = f.string(at, allow_numbers=True)
+    if "\n" in text or "\r" in text:
+        raise at.error("must be one line: a line break would split the event in two")
+    return text
 
 
 def _comment(value: At, step: At, delay: float | None, state: StepState) -> Step:

@@ -24,6 +24,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SOURCE = "request body"  # how an added scenario's errors name their "file"
 
 
+_CHAOS_READ_ONLY = ("injected",)  # in GET /_mock/chaos, not settings
+
+
 def add_admin_routes(app: web.Application, state: ServerState) -> None:
     def guarded(handler: Handler) -> Handler:
         async def check(request: web.Request) -> web.StreamResponse:
@@ -83,7 +86,8 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
         return web.json_response({"reset": True, "scenarios": len(state.registry)})
 
     async def get_chaos(request: web.Request) -> web.StreamResponse:
-        return web.json_response({**state.chaos.settings.to_dict(), "injected": dict(state.chaos.injected)})
+        settings = state.chaos.settings.to_dict()
+        return web.json_response({**settings, "injected": dict(state.chaos.injected)})
 
     async def put_chaos(request: web.Request) -> web.StreamResponse:
         try:
@@ -92,7 +96,8 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
             return _error(400, "the body must be JSON: {rate, seed, faults, session}")
         if not isinstance(body, dict):
             return _error(400, "the body must be a JSON object: {rate, seed, faults, session}")
-        unknown = sorted(set(body) - {"rate", "seed", "faults", "session"})
+        # what GET answers can be PUT back: its read-only counts are ignored
+        unknown = sorted(set(body) - {"rate", "seed", "faults", "session", *_CHAOS_READ_ONLY})
         if unknown:
             return _error(400, f"unknown key(s) {', '.join(unknown)}; expected rate, seed, faults, session")
         current = state.chaos.settings

@@ -104,8 +104,9 @@ def create_app(
         handler = _api_handler(APIS[api_name])
         app.router.add_post(path, handler)
         app.router.add_post("/s/{scenario}" + path, handler)
-    app.router.add_get("/v1/models", lambda request: list_models(request, state))
-    app.router.add_get("/v1/models/{model}", lambda request: get_model(request, state))
+    # partials of coroutine functions: aiohttp deprecates (warns about) plain callables
+    app.router.add_get("/v1/models", functools.partial(list_models, state=state))
+    app.router.add_get("/v1/models/{model}", functools.partial(get_model, state=state))
     add_admin_routes(app, state)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)  # raw SSE, or a 404
     return app
@@ -177,10 +178,15 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
     except asyncio.CancelledError:
         outcome.left_early = True  # the client went away; aiohttp cancelled us
         raise
+    except ConnectionError:
+        # The client went away before aiohttp noticed (a write to a closing
+        # transport): normal for a client, journalled as leaving early, not a failure.
+        outcome.left_early = True
+        return web.Response(status=499)  # never sent: there is no one to send it to
     except Exception as exc:
         # A bug of ours: say so loudly (the pytest fixture fails the test with it),
         # answer in the API's shape if the headers are not out yet, else cut.
-        state.failures.append(exc)
+        state.record_failure(exc)
         log.exception("mockserver failed on %s %s", request.method, request.path)
         if outcome.headers_sent:
             if request.transport is not None:

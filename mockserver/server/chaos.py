@@ -82,7 +82,9 @@ def apply(fault: str, rng: random.Random, plan: Plan, api: Api, request: ApiRequ
         error = resolve(None, status, request)
         error = ApiError(status, f"{error.message} (mockserver chaos)", error.type, error.code, None)
         headers = {"retry-after": "1"} if status == 429 else {}
-        return _named(plan_error(api, error, request, f"chaos/{id(plan)}"), fault, headers)
+        # ids drawn from the chaos source: the same chaos seed, the same bytes
+        seed_text = f"chaos/{rng.getrandbits(64)}"
+        return _named(plan_error(api, error, request, seed_text), fault, headers)
     if fault == "slow":
         cuts = tuple(Cut(SLOW_START + c.at * SLOW_FACTOR, c.end, c.events) for c in plan.cuts)
         return _named(replace(plan, cuts=cuts, ending_at=SLOW_START + plan.ending_at * SLOW_FACTOR), fault)

@@ -3,6 +3,8 @@ request counters, the journal, and failures to report."""
 
 from __future__ import annotations
 
+import traceback
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -12,6 +14,8 @@ from .journal import DEFAULT_SIZE, Journal
 from .log import RequestLog
 from .plans import PlanCache
 from .select import Counters, Registry
+
+MAX_FAILURES = 20
 
 
 @dataclass
@@ -36,7 +40,9 @@ class ServerState:
     registry: Registry = field(init=False)
     counters: Counters = field(default_factory=Counters)
     journal: Journal = field(init=False)
-    failures: list[BaseException] = field(default_factory=list)  # our own errors, for the test
+    # our own errors, for the test; the newest MAX_FAILURES, so a recurring bug
+    # cannot grow memory without end
+    failures: deque[BaseException] = field(default_factory=lambda: deque(maxlen=MAX_FAILURES))
     plans: PlanCache = field(default_factory=PlanCache)
     chaos: Chaos = field(init=False)
     log: RequestLog | None = None  # the live log, when serving from the command line
@@ -56,6 +62,12 @@ class ServerState:
         self.failures.clear()
         self.plans.clear()
         self.chaos.configure(replace(self.initial_chaos))
+
+    def record_failure(self, exc: BaseException) -> None:
+        """Keep a server error for the test to raise. Its frames' locals are let go
+        (a request's plan can be megabytes); the traceback still prints."""
+        traceback.clear_frames(exc.__traceback__)
+        self.failures.append(exc)
 
     def add(self, scenarios: Iterable[Scenario]) -> list[str]:
         """Add (or replace, by name) scenarios while serving."""
