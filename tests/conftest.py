@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from helpers import ServeFactory
+from helpers import OPEN_CLIENTS, ServeFactory
 from mockserver import MockServer
 from mockserver.scenario import load_text
 
@@ -45,3 +45,11 @@ def no_server_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         if r.levelno >= 40 and (r.name.startswith("aiohttp") or r.name.startswith("mockserver"))
     ]
     assert not errors, "server errors:\n" + "\n".join(r.getMessage() for r in errors)
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    """Close the SDK clients the test made through helpers.closing."""
+    yield
+    while OPEN_CLIENTS:
+        OPEN_CLIENTS.pop().close()

@@ -9,6 +9,16 @@ from mockserver import MockServer
 
 ServeFactory = Callable[..., MockServer]
 
+# Every sync client made here, closed after each test (conftest.py): an SDK client left to
+# the garbage collector warns about its unclosed socket, an error under -W error.
+OPEN_CLIENTS: list[Any] = []
+
+
+def closing(client: Any) -> Any:
+    """`client`, closed when the test ends."""
+    OPEN_CLIENTS.append(client)
+    return client
+
 
 def openai_client(server: MockServer, scenario: str | None = None, **options: Any) -> Any:
     from openai import OpenAI
@@ -16,7 +26,7 @@ def openai_client(server: MockServer, scenario: str | None = None, **options: An
     options.setdefault("max_retries", 0)
     options.setdefault("timeout", 10.0)
     base = server.url_for(scenario) + "/v1" if scenario else server.openai_url
-    return OpenAI(base_url=base, api_key="test-key", **options)
+    return closing(OpenAI(base_url=base, api_key="test-key", **options))
 
 
 def async_openai_client(server: MockServer, scenario: str | None = None, **options: Any) -> Any:
@@ -25,7 +35,7 @@ def async_openai_client(server: MockServer, scenario: str | None = None, **optio
     options.setdefault("max_retries", 0)
     options.setdefault("timeout", 10.0)
     base = server.url_for(scenario) + "/v1" if scenario else server.openai_url
-    return AsyncOpenAI(base_url=base, api_key="test-key", **options)
+    return AsyncOpenAI(base_url=base, api_key="test-key", **options)  # the test closes it: it awaits
 
 
 MESSAGES = [{"role": "user", "content": "Hello"}]

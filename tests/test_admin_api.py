@@ -129,4 +129,6 @@ def test_an_event_name_with_a_line_break_is_refused_over_http(server: MockServer
     answer = httpx.post(server.url + "/_mock/scenarios", json=scenario)
     assert answer.status_code == 400
     assert "stream[0].event.event: must be one line" in answer.text
-    assert [s["name"] for s in httpx.get(server.url + "/_mock/scenarios").json()["scenarios"]] == ["from-file"]
+    assert [s["name"] for s in httpx.get(server.url + "/_mock/scenarios").json()["scenarios"]] == [
+        "from-file"
+    ]

@@ -166,3 +166,73 @@ def test_auto_responder_uses_a_required_tool(server: MockServer, client: Client)
     assert isinstance(message.content[0].input["q"], str)
     plain = auto.messages.create(**ASK)
     assert plain.content[0].type == "text" and len(plain.content[0].text.split()) > 3
+
+
+INTERLEAVED = """
+name: interleaved
+stream:
+  - tool_call: {name: get_weather, id: toolu_paris, arguments: '{"city":', index: 0}
+  - tool_call: {name: get_time, id: toolu_tokyo, index: 1, split: ['{"tz":', '"Asia/', 'Tokyo"}']}
+  - tool_call: {index: 0, arguments: '"Paris"}'}
+  - finish: tool_calls
+"""
+
+
+def test_interleaved_tool_calls_arrive_one_block_after_another(
+    serve: ServeFactory, client: Callable[[MockServer, str], Anthropic]
+) -> None:
+    # The real API never interleaves content blocks, and clients that attach a delta
+    # to the open block only (LiteLLM) would lose the first call's late fragment.
+    server = serve(INTERLEAVED, time_scale=0)
+    with client(server, "interleaved").messages.stream(**ASK) as stream:
+        events = [e for e in stream if e.type.startswith("content_block")]
+        final = stream.get_final_message()
+    order = [(e.type, e.index) for e in events]
+    assert order == [
+        ("content_block_start", 0),
+        ("content_block_delta", 0),
+        ("content_block_delta", 0),
+        ("content_block_stop", 0),
+        ("content_block_start", 1),
+        ("content_block_delta", 1),
+        ("content_block_delta", 1),
+        ("content_block_delta", 1),
+        ("content_block_stop", 1),
+    ]
+    inputs = [(b.name, b.input) for b in final.content if b.type == "tool_use"]
+    assert inputs == [("get_weather", {"city": "Paris"}), ("get_time", {"tz": "Asia/Tokyo"})]
+
+
+def test_message_delta_carries_the_input_tokens(
+    server: MockServer, client: Callable[[MockServer, str], Anthropic]
+) -> None:
+    with client(server, "text").messages.stream(**ASK) as stream:
+        (delta,) = [e for e in stream if e.type == "message_delta"]
+    assert delta.usage.input_tokens == 9 and delta.usage.output_tokens == 3
+    assert delta.usage.cache_read_input_tokens == 0
+
+
+def test_langchain_anthropic_reports_the_input_tokens(server: MockServer) -> None:
+    # langchain-anthropic takes a stream's input tokens from message_delta only
+    from langchain_anthropic import ChatAnthropic
+
+    llm = ChatAnthropic(  # type: ignore[call-arg]
+        model=MODEL, base_url=server.url_for("text"), api_key="k", max_retries=0, streaming=True
+    )
+    total = None
+    for chunk in llm.stream("Hi"):
+        total = chunk if total is None else total + chunk
+    assert total is not None and total.content == "Hello from Claude."
+    assert total.usage_metadata is not None
+    assert total.usage_metadata["input_tokens"] == 9 and total.usage_metadata["output_tokens"] == 3
+
+
+def test_a_block_held_back_goes_out_before_the_stream_breaks(serve: ServeFactory) -> None:
+    cut = INTERLEAVED.replace("name: interleaved", "name: cut-short").replace("finish: tool_calls", "disconnect")
+    server = serve(cut, time_scale=0)
+    _, _, chunks, terminated = raw_chunks(server.port, "/s/cut-short/v1/messages", {**ASK, "stream": True})
+    body = b"".join(chunks).decode()
+    assert not terminated
+    # the second call waited for the first, which never closed: it is sent before the drop
+    assert body.index('"index":0') < body.index('"index":1')
+    assert all(piece in body for piece in ('{\\"tz\\":', '\\"Asia/', 'Tokyo\\"}', '\\"Paris\\"}'))

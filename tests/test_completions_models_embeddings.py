@@ -11,7 +11,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from helpers import ServeFactory
+from helpers import ServeFactory, closing
 from mockserver import MockServer
 
 SCENARIOS = """
@@ -39,7 +39,7 @@ def server(serve: ServeFactory) -> MockServer:
 
 def client(server: MockServer, name: str | None = None) -> OpenAI:
     base = server.url_for(name) + "/v1" if name else server.openai_url
-    return OpenAI(base_url=base, api_key="k", max_retries=0)
+    return closing(OpenAI(base_url=base, api_key="k", max_retries=0))
 
 
 def test_completions_stream(server: MockServer) -> None:

@@ -13,7 +13,7 @@ import anthropic
 import pytest
 from openai import OpenAI
 
-from helpers import ServeFactory, raw_chunks
+from helpers import ServeFactory, closing, raw_chunks
 from mockserver import MockServer
 
 NEUTRAL = """
@@ -36,7 +36,7 @@ def server(serve: ServeFactory) -> MockServer:
 
 def test_the_same_scenario_on_chat_responses_and_anthropic(server: MockServer) -> None:
     base = server.url_for("neutral")
-    openai_client = OpenAI(base_url=base + "/v1", api_key="k")
+    openai_client = closing(OpenAI(base_url=base + "/v1", api_key="k"))
     with openai_client.chat.completions.stream(
         model="gpt-4o", messages=[{"role": "user", "content": "x"}]
     ) as s:

@@ -139,3 +139,20 @@ def test_a_drop_before_any_response_is_retried_by_the_sdk(server: MockServer) ->
         openai_client(server, "drop-before-anything", max_retries=1).chat.completions.create(
             model="m", messages=MESSAGES
         )
+
+
+def test_readme_says_what_each_sdk_raises_on_a_drop(server: MockServer) -> None:
+    # openai 3 wraps the transport's error; 1.x and 2.x let it through: README says both
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    (row,) = [line for line in readme.splitlines() if line.startswith("| `disconnect` |")]
+    with pytest.raises(Exception) as caught:
+        collect(server, "drop", [])
+    raised = caught.value
+    cause = raised.__cause__ if isinstance(raised, openai.APIConnectionError) else raised
+    assert type(cause).__name__ == "RemoteProtocolError"
+    assert f"`httpx.{type(cause).__name__}`" in row
+    if isinstance(raised, openai.APIConnectionError):  # openai 3 and later
+        assert "openai ≥ 3 raises `APIConnectionError`" in row
+    assert "openai 1.x and 2.x raise `httpx.RemoteProtocolError` unwrapped" in row

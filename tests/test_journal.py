@@ -6,7 +6,7 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from helpers import MESSAGES, openai_client
+from helpers import MESSAGES, closing, openai_client
 from mockserver import MockServer
 
 SLOW_WORDS = {
@@ -20,7 +20,7 @@ SLOW_WORDS = {
 def test_client_that_closes_after_ten_chunks_is_seen_leaving(mockserver: MockServer) -> None:
     # The streaming guide's "manual stream control", verified from the server side.
     name = mockserver.add(SLOW_WORDS)
-    client = OpenAI(base_url=mockserver.url_for(name) + "/v1", api_key="k")
+    client = closing(OpenAI(base_url=mockserver.url_for(name) + "/v1", api_key="k"))
     stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     for i, _ in enumerate(stream):
         if i == 9:

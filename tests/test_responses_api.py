@@ -8,7 +8,7 @@ import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from helpers import ServeFactory
+from helpers import ServeFactory, closing
 from mockserver import MockServer
 
 SCENARIOS = """
@@ -45,7 +45,7 @@ def server(serve: ServeFactory) -> MockServer:
 
 
 def client(server: MockServer, name: str) -> OpenAI:
-    return OpenAI(base_url=server.url_for(name) + "/v1", api_key="k", max_retries=0)
+    return closing(OpenAI(base_url=server.url_for(name) + "/v1", api_key="k", max_retries=0))
 
 
 def test_typed_events_and_text_deltas(server: MockServer) -> None:
@@ -145,8 +145,30 @@ def test_auto_responder_calls_a_required_tool(server: MockServer) -> None:
             },
         }
     ]
-    auto = OpenAI(base_url=server.openai_url, api_key="k")
+    auto = closing(OpenAI(base_url=server.openai_url, api_key="k"))
     response = auto.responses.create(model="m", input="x", tools=tools, tool_choice="required")
     call = response.output[0]
     assert call.type == "function_call" and call.name == "lookup"
     assert isinstance(json.loads(call.arguments)["query"], str)
+
+
+INTERLEAVED = """
+name: interleaved
+stream:
+  - tool_call: {name: get_weather, id: call_paris, arguments: '{"city":', index: 0}
+  - tool_call: {name: get_time, id: call_tokyo, index: 1, split: ['{"tz":', '"Asia/', 'Tokyo"}']}
+  - tool_call: {index: 0, arguments: '"Paris"}'}
+  - finish: tool_calls
+"""
+
+
+def test_interleaved_tool_calls_are_output_items_one_after_another(serve: ServeFactory) -> None:
+    server = serve(INTERLEAVED, time_scale=0)
+    events = list(client(server, "interleaved").responses.create(model="m", input="x", stream=True))
+    indexes = [e.output_index for e in events if hasattr(e, "output_index")]
+    assert indexes == sorted(indexes) and set(indexes) == {0, 1}  # item 0 done before item 1 starts
+    done = [e for e in events if e.type == "response.function_call_arguments.done"]
+    assert [(e.name, json.loads(e.arguments)) for e in done] == [
+        ("get_weather", {"city": "Paris"}),
+        ("get_time", {"tz": "Asia/Tokyo"}),
+    ]

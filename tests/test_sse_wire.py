@@ -124,7 +124,9 @@ def test_without_write_size_no_event_is_split(serve: ServeFactory) -> None:
     _, _, chunks, terminated = raw_chunks(server.port, "/s/words/v1/chat/completions", BODY)
     assert terminated
     assert all(c.endswith(b"\n\n") and c.count(b"data: ") >= 1 for c in chunks)
-    assert len(chunks) >= 20  # one write per moment: the role chunk rides with the first word
+    # how many writes depends on the machine's load (due writes are coalesced), what
+    # they carry does not: the role chunk, 20 words, the finish chunk, [DONE]
+    assert b"".join(chunks).count(b"data: ") == 23
 
 
 def test_disconnect_leaves_out_the_chunked_terminator(serve: ServeFactory) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import sse
 from .api import Rendering
-from .blocks import Add, Block, Close, Open, final_blocks, segment
+from .blocks import Add, Block, Close, Open, final_blocks, one_at_a_time, segment
 from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import content_text
@@ -242,7 +242,7 @@ class _AnthropicStream:
             self.emit(at, {"type": "message_start", "message": _message(self.rendering, [])})
 
     def events(self) -> list[TimedEvent]:
-        for at, mark in segment(self.script):
+        for at, mark in one_at_a_time(segment(self.script)):
             if isinstance(mark, (Open, Add, Close)):
                 self.start(at)
                 self.block(at, mark)
@@ -262,7 +262,14 @@ class _AnthropicStream:
                 {
                     "type": "message_delta",
                     "delta": {"stop_reason": _stop_reason(reply), "stop_sequence": None},
-                    "usage": {"output_tokens": reply.usage.output},
+                    # cumulative, with the input counts too: the SDK's types carry them
+                    # here, and some clients read input tokens only from this event
+                    "usage": {
+                        "input_tokens": reply.usage.input,
+                        "cache_creation_input_tokens": 0,
+                        "cache_read_input_tokens": 0,
+                        "output_tokens": reply.usage.output,
+                    },
                 },
             )
             self.emit(at, {"type": "message_stop"})

@@ -7,6 +7,9 @@ the same channel follow; anything else that is content (another channel, a tool
 call) closes it. A tool call's block opens at its start and closes right after its
 last argument piece, so interleaved parallel calls stay open side by side. A
 finish closes every open block; an error or a connection stop closes nothing.
+
+`one_at_a_time` reorders those marks for APIs whose blocks never overlap on the
+wire (Anthropic content blocks, Responses output items).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .script import Beat, Delta, FinishItem, Item, Script, ToolArgs, ToolStart
+from .script import Beat, Delta, ErrorItem, FinishItem, Item, Script, StopItem, ToolArgs, ToolStart
 
 Kind = Literal["text", "reasoning", "refusal", "tool"]
 
@@ -100,6 +103,39 @@ def segment(script: Script) -> Iterator[tuple[float, Mark]]:
     reply = script.reply
     if reply.stop is None and reply.error is None:
         yield from _close_all(script.end_at, current, tools)
+
+
+def one_at_a_time(marks: Iterator[tuple[float, Mark]]) -> Iterator[tuple[float, Mark]]:
+    """The marks with no two blocks open at once, as Anthropic and Responses send
+    them (clients attach a delta to the open block only). A block that opens while
+    another is open waits, its marks kept, until that one closes; then they go out
+    at that moment (or, when the stream ends early, before that end). Nothing is
+    lost and blocks keep their opening order (so their numbers still count up on
+    the wire). Other items pass at once."""
+    active: Block | None = None
+    waiting: dict[int, list[tuple[float, Open | Add | Close]]] = {}  # by block number
+    for at, mark in marks:
+        if not isinstance(mark, (Open, Add, Close)):
+            if isinstance(mark, (ErrorItem, StopItem)):  # the stream ends: what is held goes first
+                for number in sorted(waiting):
+                    yield from ((at, kept) for _, kept in waiting.pop(number))
+            yield at, mark
+            continue
+        block = mark.block
+        if active is None and isinstance(mark, Open) and not waiting:
+            active = block
+        if block is not active:
+            waiting.setdefault(block.number, []).append((at, mark))
+            continue
+        yield at, mark
+        if isinstance(mark, Close):
+            active = None
+            while waiting and active is None:  # the next block in line goes out now
+                number = min(waiting)
+                held = waiting.pop(number)
+                yield from ((at, kept) for _, kept in held)
+                if not isinstance(held[-1][1], Close):
+                    active = held[0][1].block  # still open: its further marks go out live
 
 
 def _close_all(at: float, current: Block | None, tools: dict[int, Block]) -> Iterator[tuple[float, Mark]]:

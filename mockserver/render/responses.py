@@ -14,7 +14,7 @@ from typing import Any
 
 from . import sse
 from .api import Rendering
-from .blocks import Add, Block, Close, Open, final_blocks, segment
+from .blocks import Add, Block, Close, Open, final_blocks, one_at_a_time, segment
 from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import OpenAIErrors, check_stream, check_tools, content_text, invalid_type, require_model
@@ -213,7 +213,7 @@ class _ResponsesStream:
             self.emit(at, {"type": "response.in_progress", "response": created})
 
     def events(self) -> list[TimedEvent]:
-        for at, mark in segment(self.script):
+        for at, mark in one_at_a_time(segment(self.script)):
             if isinstance(mark, (Open, Add, Close)):
                 self.start(at)
                 self.block(at, mark)
@@ -329,7 +329,16 @@ class _ResponsesStream:
                     },
                 )
             else:
-                self.emit(at, {"type": "response.function_call_arguments.done", **where, "arguments": text})
+                assert block.tool is not None
+                self.emit(
+                    at,
+                    {
+                        "type": "response.function_call_arguments.done",
+                        **where,
+                        "name": block.tool.name,
+                        "arguments": text,
+                    },
+                )
             if block.kind in ("text", "refusal"):
                 self.emit(
                     at,
