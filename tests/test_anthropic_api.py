@@ -228,7 +228,9 @@ def test_langchain_anthropic_reports_the_input_tokens(server: MockServer) -> Non
 
 
 def test_a_block_held_back_goes_out_before_the_stream_breaks(serve: ServeFactory) -> None:
-    cut = INTERLEAVED.replace("name: interleaved", "name: cut-short").replace("finish: tool_calls", "disconnect")
+    cut = INTERLEAVED.replace("name: interleaved", "name: cut-short").replace(
+        "finish: tool_calls", "disconnect"
+    )
     server = serve(cut, time_scale=0)
     _, _, chunks, terminated = raw_chunks(server.port, "/s/cut-short/v1/messages", {**ASK, "stream": True})
     body = b"".join(chunks).decode()
