@@ -25,7 +25,7 @@ from .scenario.fields import suggest
 from .scenario.schema import json_schema
 from .server.app import CLIENT_TIMEOUT, MAX_BODY, STATE, create_app
 from .server.chaos import FAULTS, parse_faults
-from .server.journal import DEFAULT_SIZE
+from .server.journal import DEFAULT_BYTES, DEFAULT_ENTRY_BODY, DEFAULT_SIZE
 from .server.log import RequestLog
 from .show import describe_match, describe_responses, format_plan, sample_request
 
@@ -143,6 +143,14 @@ def _parser() -> argparse.ArgumentParser:
         f"requests the journal keeps, the oldest dropped first (default {DEFAULT_SIZE})",
         type=int,
         metavar="N",
+    )
+    serve.env_option(
+        "--journal-bytes",
+        DEFAULT_BYTES,
+        f"about how many bytes the journal keeps, the oldest dropped first (default {DEFAULT_BYTES}); "
+        f"a body over {DEFAULT_ENTRY_BODY} bytes is kept as its size, hash and start",
+        type=int,
+        metavar="BYTES",
     )
     serve.env_option(
         "--max-body",
@@ -327,6 +335,7 @@ def _serve(args: argparse.Namespace) -> int:
         max_body=args.max_body,
         client_timeout=args.client_timeout,
         journal_size=args.journal_size,
+        journal_bytes=args.journal_bytes,
     )
     app[STATE].log = RequestLog(sys.stderr, fmt=args.log_format)
     logging.basicConfig(

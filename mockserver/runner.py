@@ -19,7 +19,7 @@ from .scenario import Scenario, load_mapping, load_text
 from .server.app import CLIENT_TIMEOUT, MAX_BODY, STATE, create_app
 from .server.chaos import FAULTS
 from .server.guard import GuardedAppRunner
-from .server.journal import DEFAULT_SIZE, Entry
+from .server.journal import DEFAULT_BYTES, DEFAULT_SIZE, Entry
 from .server.state import ServerState
 
 T = TypeVar("T")
@@ -133,6 +133,7 @@ class MockServer(BackgroundServer):
         default: str | None = None,
         admin_token: str | None = None,
         journal_size: int = DEFAULT_SIZE,
+        journal_bytes: int = DEFAULT_BYTES,
         chaos: float = 0.0,
         chaos_seed: int = 0,
         chaos_faults: Iterable[str] = FAULTS,
@@ -147,6 +148,7 @@ class MockServer(BackgroundServer):
             default=default,
             admin_token=admin_token,
             journal_size=journal_size,
+            journal_bytes=journal_bytes,
             chaos=chaos,
             chaos_seed=chaos_seed,
             chaos_faults=chaos_faults,

@@ -61,7 +61,11 @@ def test_a_thousand_clients_leave_and_nothing_stays(serve: ServeFactory) -> None
     assert now["timers"] <= before["timers"] + 1
     assert now["open_files"] <= before["open_files"] + 2
     entries = server.requests
-    assert len(entries) == 1000 and all(e.left_early and e.finished for e in entries)
-    assert all(0 < (e.left_after_event or 0) < e.events_total for e in entries)
+    assert len(entries) == 1000 and all(e.finished for e in entries)
+    # each left mid-stream; on a starved machine a stream can fall so far behind that
+    # its rest goes out in one write before its client leaves: it then counts as whole
+    assert all(e.left_early or e.events_sent == e.events_total for e in entries)
+    assert any(e.left_early for e in entries)
+    assert all(0 < (e.left_after_event or 0) < e.events_total for e in entries if e.left_early)
     reply = openai_client(server, "long").chat.completions.create(model="m", messages=MESSAGES)
     assert reply.choices[0].message.content == "x" * 400

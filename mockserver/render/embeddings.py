@@ -5,12 +5,15 @@ as base64 packed little-endian float32 (what the SDK asks for by default)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 import random
 import struct
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
+from . import sse
 from .api import Rendering
 from .openai_request import OpenAIErrors, invalid_type, require_model
 from .plan import TimedEvent
@@ -18,6 +21,13 @@ from .request import ApiRequest, BadRequest
 
 DIMENSIONS = {"text-embedding-3-large": 3072}  # every other model: 1536
 DEFAULT_DIMENSIONS = 1536
+
+
+# The real API's limits, with its 400s: anything past them is refused before any work.
+MAX_INPUTS = 2048  # texts in one request
+MAX_INPUT_TOKENS = 8192  # tokens in one text
+MAX_REQUEST_TOKENS = 300_000  # tokens in the whole request
+_BLOCKS = 32  # a vector is cut into this many blocks, each kept or negated per text
 
 
 class EmbeddingsApi(OpenAIErrors):
@@ -40,6 +50,22 @@ class EmbeddingsApi(OpenAIErrors):
             isinstance(dimensions, bool) or not isinstance(dimensions, int) or not 1 <= dimensions <= 3072
         ):
             raise BadRequest("Invalid 'dimensions': expected an integer from 1 to 3072.", "dimensions", None)
+        counts = [token_count(text) for text in inputs]
+        longest = max(counts)
+        if longest > MAX_INPUT_TOKENS:
+            raise BadRequest(
+                f"This model's maximum context length is {MAX_INPUT_TOKENS} tokens, however you "
+                f"requested {longest} tokens ({longest} in your prompt; 0 for the completion). "
+                "Please reduce your prompt; or completion length.",
+                None,
+                None,
+            )
+        if sum(counts) > MAX_REQUEST_TOKENS:
+            raise BadRequest(
+                f"Requested {sum(counts)} tokens, max {MAX_REQUEST_TOKENS} tokens per request",
+                None,
+                "max_tokens_per_request",
+            )
         return replace(
             request,
             model=model,
@@ -57,20 +83,26 @@ class EmbeddingsApi(OpenAIErrors):
         inputs = inputs_of(body)
         size = body.get("dimensions") or DIMENSIONS.get(request.model, DEFAULT_DIMENSIONS)
         as_base64 = body.get("encoding_format") == "base64"
-        data = []
+        seed = rendering.script.seed
+        items = []
         for index, text in enumerate(inputs):
-            vector = embedding(text, rendering.script.seed, request.model, size)
-            encoded: Any = (
-                base64.b64encode(struct.pack(f"<{size}f", *vector)).decode("ascii") if as_base64 else vector
-            )
-            data.append({"object": "embedding", "index": index, "embedding": encoded})
+            if as_base64:
+                packed = struct.pack(f"<{size}f", *embedding(text, seed, request.model, size))
+                encoded = '"' + base64.b64encode(packed).decode("ascii") + '"'
+            else:  # spelled from the numbers' cached text: formatting floats is most of the cost
+                spelled = _base(seed, request.model, size)[1:]
+                encoded = "[" + ",".join(_pieces(text, seed, request.model, size, spelled)) + "]"
+            items.append(f'{{"object":"embedding","index":{index},"embedding":{encoded}}}')
         tokens = rendering.script.reply.usage.input
-        return {
-            "object": "list",
-            "data": data,
-            "model": rendering.script.model,
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-        }
+        return sse.RawJson(
+            f'{{"object":"list","data":[{",".join(items)}],"model":{sse.json_string(rendering.script.model)},'
+            f'"usage":{{"prompt_tokens":{tokens},"total_tokens":{tokens}}}}}'
+        )
+
+
+def token_count(text: str) -> int:
+    """Tokens in `text`, roughly as a tokenizer counts English: a word or four characters."""
+    return max(len(text.split()), (len(text) + 3) // 4)
 
 
 def inputs_of(body: dict[str, Any]) -> list[str]:
@@ -78,6 +110,12 @@ def inputs_of(body: dict[str, Any]) -> list[str]:
     if "input" not in body:
         raise BadRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter")
     raw = body["input"]
+    if isinstance(raw, list) and len(raw) > MAX_INPUTS:
+        raise BadRequest(
+            "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+            None,
+            None,
+        )
     if isinstance(raw, str):
         return [raw]
     if isinstance(raw, list) and raw:
@@ -90,10 +128,49 @@ def inputs_of(body: dict[str, Any]) -> list[str]:
     raise invalid_type("input", "a string, an array of strings or an array of token arrays", raw)
 
 
-def embedding(text: str, seed: int, model: str, size: int) -> list[float]:
-    """A unit vector that depends only on the text, the seed and the model."""
-    rng = random.Random(f"{seed}/{model}/{text}")
+@lru_cache(maxsize=8)
+def _base(seed: int, model: str, size: int) -> tuple[tuple[float, ...], tuple[str, ...], tuple[str, ...]]:
+    """A unit vector for the seed and model, as numbers, as JSON text, and negated as
+    JSON text. Every text's vector is made from it (rounded to float32, so float and
+    base64 replies carry the same numbers)."""
+    rng = random.Random(f"{seed}/{model}/{size}")
     vector = [rng.gauss(0.0, 1.0) for _ in range(size)]
     norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-    # rounded to float32 precision, so float and base64 replies carry the same numbers
-    return [struct.unpack("<f", struct.pack("<f", v / norm))[0] for v in vector]
+    values = struct.unpack(f"<{size}f", struct.pack(f"<{size}f", *(v / norm for v in vector)))
+    return values, tuple(map(repr, values)), tuple(repr(-v) for v in values)
+
+
+def _layout(text: str, seed: int, model: str, size: int) -> tuple[int, int]:
+    """Where the text's vector starts in the base vector, and which blocks it negates."""
+    digest = hashlib.blake2b(
+        f"{seed}/{model}/{text}".encode("utf-8", "surrogatepass"), digest_size=12
+    ).digest()
+    return int.from_bytes(digest[:8], "little") % size, int.from_bytes(digest[8:], "little")
+
+
+def _pieces(
+    text: str, seed: int, model: str, size: int, spelled: tuple[tuple[Any, ...], tuple[Any, ...]]
+) -> list[Any]:
+    """The base vector, rotated, with some blocks negated, chosen by the text: unit
+    length, the same for the same text, all but unrelated for two texts."""
+    shift, signs = _layout(text, seed, model, size)
+    plus, minus = spelled
+    out: list[Any] = []
+    for block in range(_BLOCKS):
+        begin, end = block * size // _BLOCKS, (block + 1) * size // _BLOCKS
+        source = minus if signs >> block & 1 else plus
+        first, last = (begin + shift) % size, (end + shift) % size
+        if begin == end:
+            continue
+        if first < last or end - begin == size:
+            out.extend(source[first : first + end - begin])
+        else:
+            out.extend(source[first:])
+            out.extend(source[:last])
+    return out
+
+
+def embedding(text: str, seed: int, model: str, size: int) -> list[float]:
+    """A unit vector that depends only on the text, the seed and the model."""
+    values = _base(seed, model, size)[0]
+    return _pieces(text, seed, model, size, (values, tuple(-v for v in values)))

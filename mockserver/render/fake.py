@@ -78,14 +78,33 @@ _BY_FORMAT: dict[str, str] = {
 }
 
 
+# Tool schemas come from requests, so from anyone: what they ask for is capped.
+MAX_VALUES = 500  # values in one set of arguments; past it, arrays and objects stay short
+MAX_ITEMS = 20  # items in one array, whatever its minItems
+MAX_DEPTH = 6  # nesting of objects and arrays
+_SAFE_INT = 2**53  # integer bounds are clamped to what JSON readers hold exactly
+
+
 def fake_arguments(schema: Mapping[str, Any] | None, seed: str) -> dict[str, Any]:
-    """Arguments that satisfy `schema` (an object schema): every property given."""
+    """Arguments that satisfy `schema` (an object schema) where the caps allow:
+    every property given. Never fails on a malformed schema: it falls back."""
     fake = faker(seed)
-    value = _value(schema or {"type": "object"}, "", fake, depth=0)
+    value = _value(schema or {"type": "object"}, "", fake, 0, [MAX_VALUES])
     return value if isinstance(value, dict) else {}
 
 
-def _value(schema: Mapping[str, Any], name: str, fake: Faker, depth: int) -> Any:
+def _number(schema: Mapping[str, Any], key: str, default: float) -> float:
+    """A finite numeric schema keyword, or `default` (for "x", 1e999, true...)."""
+    value = schema.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return default
+    if value in (float("inf"), float("-inf")):
+        return default
+    return float(value)
+
+
+def _value(schema: Mapping[str, Any], name: str, fake: Faker, depth: int, budget: list[int]) -> Any:
+    budget[0] -= 1
     if "const" in schema:
         return schema["const"]
     if isinstance(schema.get("enum"), list) and schema["enum"]:
@@ -93,34 +112,39 @@ def _value(schema: Mapping[str, Any], name: str, fake: Faker, depth: int) -> Any
     for union in ("anyOf", "oneOf", "allOf"):
         options = schema.get(union)
         if isinstance(options, list) and options and isinstance(options[0], Mapping):
-            return _value(options[0], name, fake, depth)
+            return _value(options[0], name, fake, depth + 1, budget) if depth < MAX_DEPTH else None
     kind = schema.get("type", "object" if "properties" in schema else "string")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
-        if depth > 5:
-            return {}
         properties = schema.get("properties")
-        if not isinstance(properties, Mapping):
+        if depth >= MAX_DEPTH or not isinstance(properties, Mapping):
             return {}
-        return {
-            key: _value(sub if isinstance(sub, Mapping) else {}, key, fake, depth + 1)
-            for key, sub in properties.items()
-        }
+        out = {}
+        for key, sub in properties.items():
+            if budget[0] <= 0:
+                break
+            out[str(key)] = _value(sub if isinstance(sub, Mapping) else {}, str(key), fake, depth + 1, budget)
+        return out
     if kind == "array":
+        if depth >= MAX_DEPTH:
+            return []
+        low = int(min(max(_number(schema, "minItems", 1), 0), MAX_ITEMS))
+        high = int(min(max(low, _number(schema, "maxItems", 3)), low + 2, MAX_ITEMS))
+        count = min(fake.random_int(low, high), max(budget[0], 0))
         items = schema.get("items")
-        low = int(schema.get("minItems", 1))
-        high = max(low, min(int(schema.get("maxItems", 3)), low + 2))
-        count = fake.random_int(low, high)
         sub = items if isinstance(items, Mapping) else {}
-        return [_value(sub, name, fake, depth + 1) for _ in range(count)] if depth <= 5 else []
+        return [_value(sub, name, fake, depth + 1, budget) for _ in range(count)]
     if kind == "integer":
-        first = int(schema.get("minimum", 0))
-        return fake.random_int(first, int(schema.get("maximum", max(first, 0) + 100)))
+        first = int(min(max(_number(schema, "minimum", 0), -_SAFE_INT), _SAFE_INT))
+        last = int(min(max(_number(schema, "maximum", max(first, 0) + 100), -_SAFE_INT), _SAFE_INT))
+        return fake.random_int(first, last) if last >= first else first
     if kind == "number":
-        least = float(schema.get("minimum", 0))
-        most = float(schema.get("maximum", least + 100))
-        return round(fake.pyfloat(min_value=least, max_value=most) if most > least else least, 2)
+        least = _number(schema, "minimum", 0)
+        most = _number(schema, "maximum", least + 100)
+        if not (abs(least) < 1e15 and abs(most) < 1e15) or most <= least:
+            return least if abs(least) < 1e15 else 0.0
+        return round(fake.pyfloat(min_value=least, max_value=most), 2)
     if kind == "boolean":
         return fake.boolean()
     if kind == "null":
@@ -135,4 +159,8 @@ def _string(schema: Mapping[str, Any], name: str, fake: Faker) -> str:
         provider = next((p for key, p in _BY_NAME.items() if key in lowered and len(key) > 2), "word")
     text = str(getattr(fake, provider)())
     max_length = schema.get("maxLength")
-    return text[: int(max_length)] if isinstance(max_length, int) else text
+    return (
+        text[: max(max_length, 0)]
+        if isinstance(max_length, int) and not isinstance(max_length, bool)
+        else text
+    )

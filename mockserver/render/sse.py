@@ -18,8 +18,14 @@ _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))  # made on
 # with non-default separators would build a new encoder on every call
 
 
+class RawJson(str):
+    """JSON text already spelled (ASCII only): to_json passes it through as it is."""
+
+
 def to_json(value: Any) -> str:
     """Compact JSON with non-ASCII escaped: no client's line splitter can break it."""
+    if isinstance(value, RawJson):
+        return str(value)
     return _ENCODER.encode(value)
 
 

@@ -6,10 +6,10 @@ assistant streams; the renderers in `mockserver.render` say how each API spells 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .pattern import Pattern
 from .template import Template
 
 Seconds = float
@@ -225,7 +225,7 @@ class BodyRule:
 
     path: tuple[str, ...]
     equals: Any = None
-    regex: re.Pattern[str] | None = None
+    regex: Pattern | None = None
     contains: Any = None
     how: Literal["equals", "regex", "contains"] = "equals"
 
@@ -237,7 +237,7 @@ class Match:
     headers: tuple[tuple[str, str], ...] = ()
     model: str | None = None
     body: tuple[BodyRule, ...] = ()
-    text: re.Pattern[str] | None = None
+    text: Pattern | None = None
     tools: str | None = None
     stream: bool | None = None
     priority: int = 0

@@ -10,6 +10,7 @@ from ..errors import ScenarioError
 from . import fields as f
 from .fields import At
 from .model import BodyRule, Match, Response, Scenario, Timing, Transport, WriteSize
+from .pattern import Pattern
 from .source import Map, Node, Scalar, Seq, to_plain
 from .steps import parse_error_spec, parse_split, parse_stream, template
 from .template import Template, compile_json
@@ -266,11 +267,11 @@ def parse_match(at: At) -> Match:
     )
 
 
-def _regex(at: At) -> re.Pattern[str]:
+def _regex(at: At) -> Pattern:
     try:
-        return re.compile(f.string(at, allow_numbers=True))
-    except re.error as exc:
-        raise at.error(f"invalid regular expression: {exc}") from None
+        return Pattern(f.string(at, allow_numbers=True))
+    except ValueError as exc:
+        raise at.error(f"invalid regular expression (RE2 syntax, linear time): {exc}") from None
 
 
 def _match_headers(at: At) -> tuple[tuple[str, str], ...]:

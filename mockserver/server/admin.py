@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -25,6 +26,10 @@ SOURCE = "request body"  # how an added scenario's errors name their "file"
 
 
 _CHAOS_READ_ONLY = ("injected",)  # in GET /_mock/chaos, not settings
+
+
+PAGE_LIMIT = 1000  # journal entries a GET /_mock/requests page has unless ?limit says
+MAX_PAGE_LIMIT = 10_000
 
 
 def add_admin_routes(app: web.Application, state: ServerState) -> None:
@@ -74,8 +79,25 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
         return web.json_response({"deleted": name})
 
     async def list_requests(request: web.Request) -> web.StreamResponse:
-        entries = [e.to_dict() for e in state.journal.snapshot()]
-        return web.json_response({"requests": entries, "dropped": state.journal.dropped})
+        """The journal, oldest first, a page at a time: `?after=ID&limit=N`."""
+        try:
+            after = int(request.query.get("after", "0"))
+            limit = int(request.query.get("limit", str(PAGE_LIMIT)))
+        except ValueError:
+            return _error(400, "after and limit must be whole numbers")
+        if not 1 <= limit <= MAX_PAGE_LIMIT:
+            return _error(400, f"limit must be from 1 to {MAX_PAGE_LIMIT}")
+        entries, more = state.journal.page(after, limit)
+        dropped = state.journal.dropped
+
+        def encode() -> bytes:  # a page of large bodies is megabytes: off the loop
+            page = [e.to_dict() for e in entries]
+            answer = {"requests": page, "dropped": dropped, "has_more": more}
+            answer["next_after"] = page[-1]["id"] if page else after
+            return json.dumps(answer).encode()
+
+        body = await state.offload.run(encode)
+        return web.Response(body=body, content_type="application/json")
 
     async def clear_requests(request: web.Request) -> web.StreamResponse:
         state.journal.clear()

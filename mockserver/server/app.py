@@ -25,7 +25,7 @@ from .admin import add_admin_routes
 from .chaos import FAULTS, ChaosSettings, parse_faults
 from .chaos import apply as chaos_apply
 from .cors import install_cors, preflight
-from .journal import DEFAULT_SIZE, Entry
+from .journal import DEFAULT_BYTES, DEFAULT_SIZE, Entry
 from .models import get_model, list_models
 from .player import Outcome, play
 from .state import ServerState, Settings
@@ -42,6 +42,8 @@ ROUTES: dict[str, str] = {
 }
 MAX_BODY = 32 * 1024 * 1024  # bytes a request body may have; more gets a 413
 CLIENT_TIMEOUT = 10.0  # seconds a client has to send a request head, or its body
+HEAVY_BODY = 64 * 1024  # a request body this large is rendered off the loop
+MAX_DEPTH = 128  # JSON nesting a request body may have (deeper recursion would fail)
 
 
 STATE = web.AppKey("mockserver_state", ServerState)
@@ -56,6 +58,7 @@ def create_app(
     default: str | None = None,
     admin_token: str | None = None,
     journal_size: int = DEFAULT_SIZE,
+    journal_bytes: int = DEFAULT_BYTES,
     chaos: float = 0.0,
     chaos_seed: int = 0,
     chaos_faults: Iterable[str] = FAULTS,
@@ -74,8 +77,10 @@ def create_app(
     loaded = load_scenarios(paths) + loaded if paths else loaded
     if time_scale < 0:
         raise MockServerError(f"time_scale must be 0 or more, got {time_scale}")
-    if journal_size < 1:
-        raise MockServerError(f"journal_size must be at least 1, got {journal_size}")
+    if journal_size < 1 or journal_bytes < 1:
+        raise MockServerError(
+            f"journal_size and journal_bytes must be at least 1, got {journal_size}, {journal_bytes}"
+        )
     if not 0 <= chaos <= 1:
         raise MockServerError(f"chaos must be a rate from 0 to 1, got {chaos}")
     try:
@@ -87,6 +92,7 @@ def create_app(
         Settings(time_scale, seed, None),
         admin_token=admin_token,
         journal_size=journal_size,
+        journal_bytes=journal_bytes,
         initial_chaos=ChaosSettings(chaos, chaos_seed, faults, chaos_session),
         client_timeout=client_timeout,
         max_body=max_body,
@@ -151,8 +157,7 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
     parsed = ApiRequest(api.name, method=request.method, path=path, headers=headers)
     try:
         try:
-            parsed = await _parse(request, api, parsed, raw)
-            entry.json = parsed.json
+            parsed = await _parse(request, api, parsed, raw, entry)
             named = prefix_name or headers.get("x-mock-scenario")
             scenario = _choose(state, parsed, named, raw)
         except _Refusal as refusal:
@@ -171,7 +176,7 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
         # it, so an open, stalled stream holds as little as it can
         return await play(
             request,
-            _plan(state, api, scenario, name, response, parsed, number, seed, entry),
+            await _plan(state, api, scenario, name, response, parsed, number, seed, entry),
             state.settings.time_scale,
             outcome,
         )
@@ -211,27 +216,49 @@ def _complete(entry: Entry, outcome: Outcome, seconds: float) -> None:
     entry.events_total = outcome.events_total
 
 
-async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool) -> ApiRequest:
+async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool, entry: Entry) -> ApiRequest:
+    state = request.app[STATE]
     try:
-        async with asyncio.timeout(request.app[STATE].client_timeout):
+        async with asyncio.timeout(state.client_timeout):
             data = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        limit = request.app[STATE].max_body
-        message = f"Request too large: a body may have at most {limit} bytes."
+        message = f"Request too large: a body may have at most {state.max_body} bytes."
         raise _Refusal(413, message, None, "request_too_large", "request_too_large") from None
     except TimeoutError:
         message = "Request timeout: the body did not arrive in time."
         raise _Refusal(408, message, None, "timeout", "request_timeout") from None
+    except (web.HTTPException, ValueError, OSError) as exc:
+        # a body that cannot be decoded as its Content-Encoding says (not gzip at all)
+        if isinstance(exc, ConnectionError):
+            raise
+        raise _Refusal(400, f"The request body could not be decoded: {exc}") from None
     try:
         body = json.loads(data) if data or not raw else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         if not raw:
             raise _Refusal(400, _INVALID_JSON) from None
         body = None
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _depth_over(body, MAX_DEPTH):
+        raise _Refusal(400, f"The request body is nested too deeply: at most {MAX_DEPTH} levels.")
+    state.journal.keep_body(entry, data, body)
     try:
         return api.parse(body, replace(base, json=body))
     except BadRequest as exc:
         raise _Refusal(400, exc.message, exc.param, exc.code) from None
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether JSON `value` nests deeper than `limit` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
+    return False
 
 
 def _choose(state: ServerState, request: ApiRequest, named: str | None, raw: bool) -> Scenario | None:
@@ -254,7 +281,7 @@ def _choose(state: ServerState, request: ApiRequest, named: str | None, raw: boo
         raise _Refusal(404, message, None, "scenario_not_found") from None
 
 
-def _plan(
+async def _plan(
     state: ServerState,
     api: Api,
     scenario: Scenario | None,
@@ -265,10 +292,21 @@ def _plan(
     seed: int | None,
     entry: Entry,
 ) -> Plan:
-    """The request's plan, with a chaos fault in it when one is drawn."""
-    plan = state.plans.plan(
-        api, response, request, scenario=name, number=number, seed=seed, fresh_content=scenario is None
+    """The request's plan, with a chaos fault in it when one is drawn. A heavy one
+    (embeddings, a large request to echo) is rendered off the loop."""
+    make = functools.partial(
+        state.plans.plan,
+        api,
+        response,
+        request,
+        scenario=name,
+        number=number,
+        seed=seed,
+        fresh_content=scenario is None,
     )
+    heavy = api.name == "embeddings" or entry.body_size > HEAVY_BODY
+    # a heavy plan is not cached: the cache is touched only from the loop
+    plan = await state.offload.run(functools.partial(make, cache=False)) if heavy else make()
     if scenario is None or scenario.chaos:
         picked = state.chaos.pick(request.headers.get("x-mock-session"), plan.streaming and plan.status < 400)
         if picked is not None:

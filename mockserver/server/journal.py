@@ -1,14 +1,52 @@
-"""The request journal (SPEC §8): what each request sent and what it got, bounded
-so a long chaos session cannot eat memory."""
+"""The request journal (SPEC §8): what each request sent and what it got.
+
+Bounded twice, so neither a long chaos session nor a few huge requests can eat
+memory: at most `size` entries and about `max_bytes` of them (the oldest go
+first). A body over `max_body` is kept as its size, hash and first characters
+only. Credentials are masked: a journal is shown in logs and consoles.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 DEFAULT_SIZE = 10_000
+DEFAULT_BYTES = 64 * 1024 * 1024
+DEFAULT_ENTRY_BODY = 1024 * 1024  # a body larger than this is kept truncated
+BODY_HEAD = 1024  # characters of a truncated body kept, to see what it was
+# A parsed JSON body takes about this many times its size in memory.
+_PARSED_FACTOR = 3
+_ENTRY_OVERHEAD = 1024  # an entry's own fields and dict, roughly
+
+# Headers that carry credentials, shown masked (enough to tell keys apart).
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie"}
+)
+
+
+def mask(value: str) -> str:
+    """`Bearer sk-abc…wxyz`: the scheme, the first three and last four characters of a
+    long key, fewer of a short one, never the whole."""
+    scheme, space, token = value.partition(" ")
+    if not space or len(scheme) > 16:
+        scheme, token = "", value
+    else:
+        scheme += " "
+    if len(token) >= 16:
+        shown = f"{token[:3]}…{token[-4:]}"
+    elif len(token) >= 8:
+        shown = f"…{token[-2:]}"
+    else:
+        shown = "…"
+    return scheme + shown
+
+
+def masked(headers: dict[str, str]) -> dict[str, str]:
+    return {k: mask(v) if k in SECRET_HEADERS else v for k, v in headers.items()}
 
 
 @dataclass(slots=True)
@@ -20,6 +58,11 @@ class Entry:
     path: str
     headers: dict[str, str]
     json: Any
+    id: int = 0  # counts up from 1 per server: `GET /_mock/requests?after=ID` pages on it
+    body_size: int = 0  # bytes of the request body
+    body_truncated: bool = False  # too large to keep: `json` is None, see the next two
+    body_sha256: str | None = None
+    body_head: str | None = None
     scenario: str | None = None  # None: the auto-responder, or no scenario (a 400/404)
     response_index: int | None = None
     status: int | None = None  # None while unanswered, or when no response was sent
@@ -32,26 +75,52 @@ class Entry:
     left_after_event: int | None = None  # how many events it had been sent then
     duration: float | None = None  # seconds, once finished
     finished: bool = False
+    cost: int = 0  # bytes this entry is counted as holding
+    held: bool = True  # still in the journal (not dropped or cleared)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        del out["cost"], out["held"]
+        return out
 
 
 @dataclass
 class Journal:
     size: int = DEFAULT_SIZE
+    max_bytes: int = DEFAULT_BYTES
+    max_body: int = DEFAULT_ENTRY_BODY
     dropped: int = 0
-    open: int = 0  # requests recorded and not yet finished
+    open: int = 0  # requests recorded and not yet finished (entries cleared or not)
+    held_bytes: int = 0  # what the kept entries are counted as holding
     _entries: deque[Entry] = field(default_factory=deque)
+    _last_id: int = 0
 
     def record(self, method: str, path: str, headers: dict[str, str]) -> Entry:
-        entry = Entry(time.time(), method, path, headers, None)
-        if len(self._entries) >= self.size:
-            self._entries.popleft()
-            self.dropped += 1
+        self._last_id += 1
+        kept = masked(headers)
+        entry = Entry(time.time(), method, path, kept, None, id=self._last_id)
+        entry.cost = _ENTRY_OVERHEAD + sum(len(k) + len(v) for k, v in kept.items()) + len(path)
         self._entries.append(entry)
+        self.held_bytes += entry.cost
         self.open += 1
+        self._trim()
         return entry
+
+    def keep_body(self, entry: Entry, data: bytes, parsed: Any) -> None:
+        """The request's body for the journal: parsed, or truncated if too large."""
+        entry.body_size = len(data)
+        if len(data) > self.max_body:
+            entry.body_truncated = True
+            entry.body_sha256 = hashlib.sha256(data).hexdigest()
+            entry.body_head = data[: BODY_HEAD * 4].decode("utf-8", "replace")[:BODY_HEAD]
+            added = BODY_HEAD + 64
+        else:
+            entry.json = parsed
+            added = len(data) * _PARSED_FACTOR
+        entry.cost += added
+        if entry.held:
+            self.held_bytes += added
+            self._trim()
 
     def finish(self, entry: Entry) -> None:
         if not entry.finished:
@@ -65,8 +134,28 @@ class Journal:
         """Copies of the entries, oldest first (safe to hand to another thread)."""
         return [replace(e, headers=dict(e.headers)) for e in self._entries]
 
+    def page(self, after: int = 0, limit: int | None = None) -> tuple[list[Entry], bool]:
+        """Copies of the entries with an id above `after`, oldest first, at most
+        `limit` of them; and whether more follow."""
+        chosen = [e for e in self._entries if e.id > after]
+        more = limit is not None and len(chosen) > limit
+        chosen = chosen[:limit] if limit is not None else chosen
+        return [replace(e, headers=dict(e.headers)) for e in chosen], more
+
     def clear(self) -> None:
-        """Forget every entry; requests still open finish into the void."""
+        """Forget every entry; requests still open finish into the void (and still
+        count as open until they do)."""
+        for entry in self._entries:
+            entry.held = False
         self._entries.clear()
         self.dropped = 0
-        self.open = 0
+        self.held_bytes = 0
+
+    def _trim(self) -> None:
+        while self._entries and (len(self._entries) > self.size or self.held_bytes > self.max_bytes):
+            if len(self._entries) == 1 and len(self._entries) <= self.size:
+                break  # the newest is always kept, whatever its size
+            old = self._entries.popleft()
+            old.held = False
+            self.held_bytes -= old.cost
+            self.dropped += 1

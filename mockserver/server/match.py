@@ -52,7 +52,7 @@ def _body_holds(rule: BodyRule, body: Any) -> bool:
         return False
     if rule.how == "regex":
         assert rule.regex is not None
-        return isinstance(value, str) and rule.regex.search(value) is not None
+        return isinstance(value, str) and rule.regex.search(value)
     if rule.how == "contains":
         if isinstance(value, str):
             return isinstance(rule.contains, str) and rule.contains in value

@@ -24,11 +24,16 @@ from ..scenario.template import Template, Var
 
 TEMPLATE_NUMBER = -1  # the request number of the renderings kept here
 MAX_PLANS = 512
+MAX_BYTES = 32 * 1024 * 1024  # bodies and keys the cache holds, at most
+MAX_KEY_TEXT = 16 * 1024  # a request whose last message is longer is not cached (its echo would be)
+MAX_CACHED_BODY = 1024 * 1024  # nor a rendering larger than this
 
 
 class PlanCache:
-    def __init__(self, size: int = MAX_PLANS) -> None:
+    def __init__(self, size: int = MAX_PLANS, max_bytes: int = MAX_BYTES) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.held_bytes = 0
         self._plans: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
         self._header_names: dict[int, tuple[m.Response, tuple[str, ...]]] = {}
 
@@ -42,8 +47,11 @@ class PlanCache:
         number: int,
         seed: int | None,
         fresh_content: bool,
+        cache: bool = True,
     ) -> Plan:
-        if fresh_content or not _cacheable(api, response):
+        """The plan; from the cache when it may be (`cache` False: render only, as a
+        worker thread must, the cache being the loop's)."""
+        if not cache or fresh_content or not _cacheable(api, response, request):
             return plan_response(
                 api,
                 response,
@@ -59,9 +67,12 @@ class PlanCache:
             template = plan_response(
                 api, response, request, scenario=scenario, number=TEMPLATE_NUMBER, seed=seed
             )
-            cached = self._plans[key] = _Entry(response, template)
-            if len(self._plans) > self.size:
-                self._plans.popitem(last=False)
+            cached = _Entry(response, template, len(template.body) + len(request.last_message))
+            if len(template.body) <= MAX_CACHED_BODY:
+                self._plans[key] = cached
+                self.held_bytes += cached.cost
+                while len(self._plans) > self.size or self.held_bytes > self.max_bytes:
+                    self.held_bytes -= self._plans.popitem(last=False)[1].cost
         else:
             self._plans.move_to_end(key)
         template_base = seed_base(seed, scenario, TEMPLATE_NUMBER)
@@ -72,6 +83,7 @@ class PlanCache:
 
     def clear(self) -> None:
         self._plans.clear()
+        self.held_bytes = 0
         self._header_names.clear()
 
     def _request_key(self, response: m.Response, request: ApiRequest) -> tuple[Any, ...]:
@@ -95,10 +107,11 @@ class PlanCache:
         return known[1]
 
 
-def _cacheable(api: Api, response: m.Response) -> bool:
+def _cacheable(api: Api, response: m.Response, request: ApiRequest) -> bool:
     size = response.transport.write_size
     return (
         api.name != "embeddings"
+        and len(request.last_message) <= MAX_KEY_TEXT
         and not response.timing.jitter
         and (size is None or size.minimum == size.maximum)
     )
@@ -149,9 +162,10 @@ class _Entry:
     """A template rendering. Every swap keeps lengths, so a request's plan is the
     template with a swapped body and the same cuts."""
 
-    def __init__(self, response: m.Response, plan: Plan) -> None:
+    def __init__(self, response: m.Response, plan: Plan, cost: int) -> None:
         self.response = response  # held, so its id() cannot be reused while cached
         self.plan = plan
+        self.cost = cost  # bytes counted against the cache's bound
 
     def restamp(self, swaps: list[tuple[bytes, bytes]]) -> Plan:
         body = self.plan.body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
 from ..errors import ScenarioNotFound
@@ -80,15 +81,22 @@ class Registry:
         return None
 
 
-class Counters:
-    """How many requests each scenario has answered: request k gets responses[k]."""
+MAX_COUNTERS = 10_000  # counts kept, one per scenario and X-Mock-Session value;; the least recently used go
 
-    def __init__(self) -> None:
-        self._counts: dict[str, int] = {}
+
+class Counters:
+    """How many requests each scenario has answered: request k gets responses[k].
+    Bounded: every new X-Mock-Session value adds a count, and clients choose them."""
+
+    def __init__(self, size: int = MAX_COUNTERS) -> None:
+        self.size = size
+        self._counts: OrderedDict[str, int] = OrderedDict()
 
     def next(self, key: str) -> int:
-        number = self._counts.get(key, 0)
-        self._counts[key] = number + 1
+        number = self._counts.pop(key, 0)
+        self._counts[key] = number + 1  # now the most recently used
+        if len(self._counts) > self.size:
+            self._counts.popitem(last=False)
         return number
 
     def clear(self) -> None:

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field, replace
 
 from ..scenario import Scenario
 from .chaos import Chaos, ChaosSettings
-from .journal import DEFAULT_SIZE, Journal
+from .journal import DEFAULT_BYTES, DEFAULT_SIZE, Journal
 from .log import RequestLog
+from .offload import Offload
 from .plans import PlanCache
 from .select import Counters, Registry
 
@@ -33,6 +34,7 @@ class ServerState:
     initial: Settings
     admin_token: str | None = None
     journal_size: int = DEFAULT_SIZE
+    journal_bytes: int = DEFAULT_BYTES
     initial_chaos: ChaosSettings = field(default_factory=ChaosSettings)
     client_timeout: float = 10.0  # for a request head (see guard.py) and for its body
     max_body: int = 32 * 1024 * 1024
@@ -46,11 +48,12 @@ class ServerState:
     plans: PlanCache = field(default_factory=PlanCache)
     chaos: Chaos = field(init=False)
     log: RequestLog | None = None  # the live log, when serving from the command line
+    offload: Offload = field(default_factory=Offload)  # heavy renders, off the loop
 
     def __post_init__(self) -> None:
         self.settings = replace(self.initial)
         self.registry = Registry(self.loaded)
-        self.journal = Journal(self.journal_size)
+        self.journal = Journal(self.journal_size, self.journal_bytes)
         self.chaos = Chaos(replace(self.initial_chaos))
 
     def reset(self) -> None:
