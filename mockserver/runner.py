@@ -36,6 +36,8 @@ LINGERING_TIME = 1.0
 async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Serve `app` on host:port (0 picks a free port); returns the runner and the port."""
     state = app.get(STATE)
+    if state is not None:
+        state.bound_host = host
     runner = GuardedAppRunner(
         app,
         head_timeout=state.client_timeout if state is not None else CLIENT_TIMEOUT,

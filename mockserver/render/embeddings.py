@@ -84,20 +84,22 @@ class EmbeddingsApi(OpenAIErrors):
         size = body.get("dimensions") or DIMENSIONS.get(request.model, DEFAULT_DIMENSIONS)
         as_base64 = body.get("encoding_format") == "base64"
         seed = rendering.script.seed
-        items = []
+        # Grown piece by piece: the reply can be 130 MB, and one whole copy of it (a
+        # join, an encode) holds the interpreter, and so every stream, for a while.
+        out = sse.RawJson()
+        out.data += b'{"object":"list","data":['
         for index, text in enumerate(inputs):
+            out.data += b'%s{"object":"embedding","index":%d,"embedding":' % (b"," if index else b"", index)
             if as_base64:
                 packed = struct.pack(f"<{size}f", *embedding(text, seed, request.model, size))
-                encoded = '"' + base64.b64encode(packed).decode("ascii") + '"'
+                out.data += b'"' + base64.b64encode(packed) + b'"}'
             else:  # spelled from the numbers' cached text: formatting floats is most of the cost
                 spelled = _base(seed, request.model, size)[1:]
-                encoded = "[" + ",".join(_pieces(text, seed, request.model, size, spelled)) + "]"
-            items.append(f'{{"object":"embedding","index":{index},"embedding":{encoded}}}')
+                out.data += b"[" + b",".join(_pieces(text, seed, request.model, size, spelled)) + b"]}"
         tokens = rendering.script.reply.usage.input
-        return sse.RawJson(
-            f'{{"object":"list","data":[{",".join(items)}],"model":{sse.json_string(rendering.script.model)},'
-            f'"usage":{{"prompt_tokens":{tokens},"total_tokens":{tokens}}}}}'
-        )
+        model = sse.json_string(rendering.script.model).encode("ascii")
+        out.data += b'],"model":%s,"usage":{"prompt_tokens":%d,"total_tokens":%d}}' % (model, tokens, tokens)
+        return out
 
 
 def token_count(text: str) -> int:
@@ -129,7 +131,7 @@ def inputs_of(body: dict[str, Any]) -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def _base(seed: int, model: str, size: int) -> tuple[tuple[float, ...], tuple[str, ...], tuple[str, ...]]:
+def _base(seed: int, model: str, size: int) -> tuple[tuple[float, ...], tuple[bytes, ...], tuple[bytes, ...]]:
     """A unit vector for the seed and model, as numbers, as JSON text, and negated as
     JSON text. Every text's vector is made from it (rounded to float32, so float and
     base64 replies carry the same numbers)."""
@@ -137,7 +139,7 @@ def _base(seed: int, model: str, size: int) -> tuple[tuple[float, ...], tuple[st
     vector = [rng.gauss(0.0, 1.0) for _ in range(size)]
     norm = math.sqrt(sum(v * v for v in vector)) or 1.0
     values = struct.unpack(f"<{size}f", struct.pack(f"<{size}f", *(v / norm for v in vector)))
-    return values, tuple(map(repr, values)), tuple(repr(-v) for v in values)
+    return values, tuple(repr(v).encode() for v in values), tuple(repr(-v).encode() for v in values)
 
 
 def _layout(text: str, seed: int, model: str, size: int) -> tuple[int, int]:

@@ -3,7 +3,7 @@ by `mockserver show`, so both produce the same bytes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ..scenario.model import Response
 from ..scenario.template import Template, render_json
@@ -113,7 +113,11 @@ def _json_plan(
     delay: float,
     at: float = 0.0,
 ) -> Plan:
-    data = sse.to_json(body).encode("ascii")
+    if isinstance(body, sse.RawJson):
+        # not copied into bytes: a bytearray reads (len, slices, writes) as bytes do
+        data = cast(bytes, body.data)
+    else:
+        data = sse.to_json(body).encode("ascii")
     return _body_plan(api, response, request, base, status, data, JSON_TYPE, error, delay, at)
 
 

@@ -18,14 +18,19 @@ _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))  # made on
 # with non-default separators would build a new encoder on every call
 
 
-class RawJson(str):
-    """JSON text already spelled (ASCII only): to_json passes it through as it is."""
+class RawJson:
+    """A body already spelled as JSON (ASCII), sent as it is: for replies so large
+    that encoding them again, or even joining their pieces, would hold the
+    interpreter (and every stream) for a noticeable time. Grown piece by piece."""
+
+    __slots__ = ("data",)
+
+    def __init__(self) -> None:
+        self.data = bytearray()
 
 
 def to_json(value: Any) -> str:
     """Compact JSON with non-ASCII escaped: no client's line splitter can break it."""
-    if isinstance(value, RawJson):
-        return str(value)
     return _ENCODER.encode(value)
 
 

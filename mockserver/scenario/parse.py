@@ -31,7 +31,7 @@ RESPONSE_KEYS = (
 )
 SCENARIO_KEYS = ("name", "description", "match", "seed", "responses", "then", "chaos")
 MATCH_KEYS = ("method", "path", "headers", "model", "body", "text", "tools", "stream", "priority")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # whole: no line break may follow
 LINE_ENDINGS = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
 THEN = ("repeat", "cycle")
 TIMING_KEYS = ("first", "interval", "jitter")
@@ -144,7 +144,7 @@ def _response_keys_beside_responses(at: At) -> list[ScenarioError]:
 
 def _name(at: At) -> str:
     name = f.string(at, allow_numbers=True)
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise at.error(
             f"{name!r} is not a usable name: use letters, digits, '.', '_' and '-' "
             "(it appears in URLs as /s/NAME/)"

@@ -36,6 +36,19 @@ class Map:
 
 Node = Scalar | Seq | Map
 
+# YAML from anyone (the admin API) must not be a bomb: aliases re-use a node, so a
+# few hundred bytes can stand for billions. The tree built is capped.
+MAX_NODES = 100_000  # values in one document, aliases expanded
+MAX_DEPTH = 64  # nesting of mappings and lists
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
 
 def parse_documents(text: str, file: str) -> list[Node]:
     """Every YAML document in `text` as a Node tree. Raises ScenarioError on bad YAML."""
@@ -48,8 +61,12 @@ def parse_documents(text: str, file: str) -> list[Node]:
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
-                documents.append(_convert(node, loader, file))
+                documents.append(_Converter(loader, file).convert(node, 0))
         return documents
+    except RecursionError:  # PyYAML composes nested nodes recursively
+        raise ScenarioError(
+            file, 1, "", f"invalid YAML: nested too deeply (at most {MAX_DEPTH} levels)"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -63,26 +80,76 @@ def parse_documents(text: str, file: str) -> list[Node]:
         loader.dispose()
 
 
-def _convert(node: yaml.Node, loader: yaml.SafeLoader, file: str) -> Node:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # resolves YAML merge keys (<<: *base)
+class _Converter:
+    """A composed YAML node → our tree: plain values only, counted, never cyclic."""
+
+    def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
+        self.loader = loader
+        self.file = file
+        self.nodes = 0
+        self.open: set[int] = set()  # ids of the collections being converted (a cycle check)
+
+    def error(self, node: yaml.Node, message: str) -> ScenarioError:
+        return ScenarioError(self.file, node.start_mark.line + 1, "", message)
+
+    def convert(self, node: yaml.Node, depth: int) -> Node:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.error(node, f"too many values (more than {MAX_NODES}, aliases expanded)")
+        if depth > MAX_DEPTH:
+            raise self.error(node, f"nested too deeply (at most {MAX_DEPTH} levels)")
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode):
+            return Scalar(self.plain(node), line)
+        if id(node) in self.open:
+            raise self.error(node, "an alias that contains itself")
+        expected = _MAP_TAG if isinstance(node, yaml.MappingNode) else _SEQ_TAG
+        if node.tag != expected:
+            raise self.error(node, f"unknown YAML tag {_short(node.tag)!r}: write plain mappings and lists")
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node, depth, line)
+            return Seq(tuple(self.convert(item, depth + 1) for item in node.value), line)
+        finally:
+            self.open.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, depth: int, line: int) -> Map:
+        self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<: *base)
         items: dict[str, Node] = {}
         key_lines: dict[str, int] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.error(key_node, "a key must be a plain name, not a mapping or list")
+            key = self.plain(key_node)
             key_line = key_node.start_mark.line + 1
             if not isinstance(key, str):
                 # YAML reads `on:`, `yes:` or `1:` as non-strings; keys are names here.
                 key = str(key).lower() if isinstance(key, bool) else str(key)
             if key in items:
-                raise ScenarioError(file, key_line, key, "duplicate key (YAML keeps only the last)")
-            items[key] = _convert(value_node, loader, file)
+                raise ScenarioError(self.file, key_line, key, "duplicate key (YAML keeps only the last)")
+            items[key] = self.convert(value_node, depth + 1)
             key_lines[key] = key_line
         return Map(items, key_lines, line)
-    if isinstance(node, yaml.SequenceNode):
-        return Seq(tuple(_convert(item, loader, file) for item in node.value), line)
-    return Scalar(loader.construct_object(node, deep=True), line)
+
+    def plain(self, node: yaml.ScalarNode) -> Any:
+        """A scalar as a JSON value. YAML's others (a date, !!binary, a custom tag)
+        would load here and fail on every request: refused now, with the line."""
+        if node.tag not in _PLAIN_TAGS:
+            kinds = {
+                "tag:yaml.org,2002:timestamp": "a date or time",
+                "tag:yaml.org,2002:binary": "binary data",
+            }
+            if node.tag in kinds:
+                raise self.error(node, f"{kinds[node.tag]} is not a JSON value: quote it to make it a string")
+            raise self.error(
+                node, f"unknown YAML tag {_short(node.tag)!r}: quote the value to make it a string"
+            )
+        return self.loader.construct_object(node, deep=True)
+
+
+def _short(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
 
 
 def to_plain(node: Node) -> Any:

@@ -32,17 +32,50 @@ PAGE_LIMIT = 1000  # journal entries a GET /_mock/requests page has unless ?limi
 MAX_PAGE_LIMIT = 10_000
 
 
+# What an admin body may be sent as. Not the types an HTML form or a "simple"
+# cross-origin fetch can send (text/plain, form encodings): a web page must not be
+# able to post a scenario to the mock running beside the browser.
+BODY_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def refusal(request: web.Request, state: ServerState) -> web.Response | None:
+    """Why this admin request is refused (a 4xx), if it is: a page of another origin
+    (CSRF), a Host name that is not loopback on a loopback server (DNS rebinding),
+    a body type a form could send, or a missing or wrong token."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        return _error(403, f"the admin API does not answer pages of another origin ({origin})")
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return _error(403, "the admin API does not answer requests from other sites")
+    if state.bound_host in LOOPBACK_HOSTS and _host_name(request.host) not in LOOPBACK_HOSTS:
+        return _error(403, f"this server answers its admin API on loopback names only, not {request.host!r}")
+    sent_type = request.headers.get("Content-Type")
+    if request.method in ("POST", "PUT") and sent_type is not None and request.content_type not in BODY_TYPES:
+        return _error(415, f"send the body as one of: {', '.join(BODY_TYPES)}")
+    token = state.admin_token
+    if token is not None:
+        given = request.headers.get("Authorization", "")
+        expected = f"Bearer {token}"
+        # constant time: the comparison leaks nothing about the token; surrogateescape:
+        # a header of bytes that are not UTF-8 compares (unequal) instead of failing
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode()):
+            return _error(401, "missing or wrong admin token (Authorization: Bearer TOKEN)")
+    return None
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header, without its port: `[::1]:8080` → `::1`."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
 def add_admin_routes(app: web.Application, state: ServerState) -> None:
     def guarded(handler: Handler) -> Handler:
         async def check(request: web.Request) -> web.StreamResponse:
-            token = state.admin_token
-            if token is not None:
-                given = request.headers.get("Authorization", "")
-                expected = f"Bearer {token}"
-                # constant time: the comparison leaks nothing about the token
-                if not hmac.compare_digest(given.encode(), expected.encode()):
-                    return _error(401, "missing or wrong admin token (Authorization: Bearer TOKEN)")
-            return await handler(request)
+            refused = refusal(request, state)
+            return refused if refused is not None else await handler(request)
 
         return check
 
@@ -56,11 +89,16 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
 
     async def add_scenarios(request: web.Request) -> web.StreamResponse:
         try:
-            text = (await request.read()).decode("utf-8")
+            async with asyncio.timeout(state.client_timeout):  # a body that drips is cut off
+                text = (await request.read()).decode("utf-8")
+        except TimeoutError:
+            return _error(408, f"the body did not arrive within {state.client_timeout:g} s")
         except UnicodeDecodeError:
             return _error(400, "the body must be UTF-8 YAML or JSON")
         try:
-            scenarios = load_text(text, SOURCE, default_name=f"added-{len(state.registry) + 1}")
+            default_name = f"added-{len(state.registry) + 1}"
+            # parsed off the loop: a large or hostile YAML text takes a while to refuse
+            scenarios = await state.offload.run(lambda: load_text(text, SOURCE, default_name=default_name))
         except ScenarioErrors as exc:
             return web.json_response(
                 {
@@ -113,8 +151,11 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
 
     async def put_chaos(request: web.Request) -> web.StreamResponse:
         try:
-            body = await request.json()
-        except ValueError:
+            async with asyncio.timeout(state.client_timeout):  # a body that drips is cut off
+                body = json.loads(await request.read())
+        except TimeoutError:
+            return _error(408, f"the body did not arrive within {state.client_timeout:g} s")
+        except (ValueError, RecursionError):
             return _error(400, "the body must be JSON: {rate, seed, faults, session}")
         if not isinstance(body, dict):
             return _error(400, "the body must be a JSON object: {rate, seed, faults, session}")
@@ -157,7 +198,7 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
     router.add_get("/_mock/stats", guarded(stats))
     router.add_get("/_mock/chaos", guarded(get_chaos))
     router.add_put("/_mock/chaos", guarded(put_chaos))
-    router.add_get("/_mock/health", health)
+    router.add_get("/_mock/health", health)  # unguarded: it tells nothing and changes nothing
     router.add_get("/_mock/scenarios", guarded(list_scenarios))
     router.add_post("/_mock/scenarios", guarded(add_scenarios))
     router.add_delete("/_mock/scenarios/{name}", guarded(delete_scenario))

@@ -20,6 +20,7 @@ from ..render.plan import Plan
 # A backstop for servers run without handler_cancellation (ours always have it): a
 # stall checks this often whether its client is still there.
 _STALL_CHECK = 10.0
+LARGE_BODY = 1 << 20  # a whole (not streamed) body larger than this is written in pieces
 
 
 @dataclass(slots=True)
@@ -48,6 +49,8 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
         await _sleep_until(start + plan.cuts[0].at * time_scale)
         outcome.events_sent = plan.cuts[0].events
         outcome.bytes_sent = len(plan.body)
+        if len(plan.body) > LARGE_BODY:
+            return await _write_large(request, plan, outcome)
         answer = web.Response(status=plan.status, headers=dict(plan.headers), body=plan.body)
         if plan.status in (408, 413):
             answer.force_close()  # the request body was not all read: the connection is spent
@@ -91,6 +94,21 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
         await _reset(transport)
     else:
         transport.close()  # disconnect: what was written, then FIN, no chunked terminator
+    return response
+
+
+async def _write_large(request: web.Request, plan: Plan, outcome: Outcome) -> web.StreamResponse:
+    """A large body (an embeddings reply can be 130 MB) in pieces, each written when
+    the last has drained: one huge write would hold the loop while it is buffered."""
+    response = web.StreamResponse(status=plan.status, headers=dict(plan.headers))
+    response.content_length = len(plan.body)
+    await response.prepare(request)
+    outcome.headers_sent = True
+    body = memoryview(plan.body)
+    del plan
+    for begin in range(0, len(body), LARGE_BODY):
+        await response.write(body[begin : begin + LARGE_BODY])
+    await response.write_eof()
     return response
 
 

@@ -38,6 +38,7 @@ class ServerState:
     initial_chaos: ChaosSettings = field(default_factory=ChaosSettings)
     client_timeout: float = 10.0  # for a request head (see guard.py) and for its body
     max_body: int = 32 * 1024 * 1024
+    bound_host: str | None = None  # the address served on, once start_site knows it
     settings: Settings = field(init=False)
     registry: Registry = field(init=False)
     counters: Counters = field(default_factory=Counters)
