@@ -5,6 +5,7 @@ an attack runs, seen as the largest gap between a steady stream's events."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -21,13 +22,24 @@ from typing import Any
 
 import httpx
 
-TICKER = """
+TICKS = " ".join(f"t{i}" for i in range(300))
+TICKER = f"""
 name: ticker
-timing: {interval: 10ms}
+timing: {{interval: 10ms}}
 split: words
 stream:
-  - text: "%s"
-""" % " ".join(f"t{i}" for i in range(300))
+  - text: "{TICKS}"
+"""
+
+PIDS: dict[str, int] = {}  # the process behind each served URL
+
+
+def rss_bytes(url: str) -> int:
+    """The resident memory of the server process behind `url`."""
+    status = Path(f"/proc/{PIDS[url]}/status").read_text()
+    (line,) = [line for line in status.splitlines() if line.startswith("VmRSS:")]
+    return int(line.split()[1]) * 1024
+
 
 TICK = {"model": "m", "messages": [{"role": "user", "content": "tick"}], "stream": True}
 
@@ -47,6 +59,7 @@ def serve_process(folder: Path, *flags: str) -> Iterator[str]:
         line = process.stdout.readline()
         found = re.search(r"http://127\.0\.0\.1:\d+", line)
         assert found, line
+        PIDS[found.group(0)] = process.pid
         yield found.group(0)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -55,6 +68,8 @@ def serve_process(folder: Path, *flags: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def post_raw(
@@ -105,7 +120,7 @@ def largest_gap_during(url: str, attack: Callable[[], Any]) -> tuple[float, Any]
     listener.join(timeout=30)
     assert end < arrivals[-1], "the attack outlasted the ticker: nothing was measured at its end"
     during = [t for t in arrivals if begin - 0.05 <= t <= end + 0.05]
-    gaps = [b - a for a, b in zip(during, during[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(during)]
     return max(gaps), result
 
 

@@ -13,6 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from ..errors import MockServerError, ScenarioNotFound
 from ..render import APIS, Api, ApiRequest, BadRequest, Plan
@@ -227,11 +229,13 @@ async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool, en
     except TimeoutError:
         message = "Request timeout: the body did not arrive in time."
         raise _Refusal(408, message, None, "timeout", "request_timeout") from None
-    except (web.HTTPException, ValueError, OSError) as exc:
-        # a body that cannot be decoded as its Content-Encoding says (not gzip at all)
-        if isinstance(exc, ConnectionError):
-            raise
-        raise _Refusal(400, f"The request body could not be decoded: {exc}") from None
+    except (RequestPayloadError, HttpProcessingError):
+        # a body that is not what its Content-Encoding says (not gzip at all): answer,
+        # read no more of it (aiohttp would otherwise drain it after us, and fail), and
+        # close the connection after the answer
+        request.content.feed_eof()
+        request.protocol.close()
+        raise _Refusal(400, "The request body could not be decoded as its Content-Encoding says.") from None
     try:
         body = json.loads(data) if data or not raw else None
     except (ValueError, UnicodeDecodeError, RecursionError):

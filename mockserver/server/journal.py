@@ -46,7 +46,10 @@ def mask(value: str) -> str:
 
 
 def masked(headers: dict[str, str]) -> dict[str, str]:
-    return {k: mask(v) if k in SECRET_HEADERS else v for k, v in headers.items()}
+    shown = {k: mask(v) if k in SECRET_HEADERS else v for k, v in headers.items()}
+    if "cookie" in shown:
+        shown["cookie"] = "…"  # many values in one: none of them is shown
+    return shown
 
 
 @dataclass(slots=True)
