@@ -31,12 +31,12 @@ stream:
   - text: "{TICKS}"
 """
 
-PIDS: dict[str, int] = {}  # the process behind each served URL
+PROCESSES: dict[str, subprocess.Popen[str]] = {}  # the process behind each served URL
 
 
 def rss_bytes(url: str) -> int:
     """The resident memory of the server process behind `url`."""
-    status = Path(f"/proc/{PIDS[url]}/status").read_text()
+    status = Path(f"/proc/{PROCESSES[url].pid}/status").read_text()
     (line,) = [line for line in status.splitlines() if line.startswith("VmRSS:")]
     return int(line.split()[1]) * 1024
 
@@ -59,10 +59,11 @@ def serve_process(folder: Path, *flags: str) -> Iterator[str]:
         line = process.stdout.readline()
         found = re.search(r"http://127\.0\.0\.1:\d+", line)
         assert found, line
-        PIDS[found.group(0)] = process.pid
+        PROCESSES[found.group(0)] = process
         yield found.group(0)
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostile import TICKER, as_json, largest_gap_during, post_raw, serve_process
+from hostile import PROCESSES, TICKER, as_json, largest_gap_during, post_raw, serve_process
 
 STALL_BOUND = 0.5  # seconds the other streams may wait, at most, on a loaded machine
 EVIL = """
@@ -105,3 +105,28 @@ def test_a_pattern_re2_cannot_run_in_linear_time_is_refused_at_load(tmp_path: Pa
         load_text("name: x\nmatch:\n  text: '(a)\\1'\nstream: [{text: y}]\n", "s.yaml")
     (message,) = [e.format() for e in caught.value.errors]
     assert message.startswith("s.yaml:3: match.text: invalid regular expression (RE2 syntax, linear time)")
+
+
+def test_sigterm_is_honoured_within_a_second_during_heavy_work(tmp_path: Path) -> None:
+    import signal
+    import threading
+    import time
+
+    (tmp_path / "ticker.yaml").write_text(TICKER)
+    with serve_process(tmp_path) as served:
+        body = {
+            "model": "text-embedding-3-large",
+            "input": [f"t {i}" for i in range(2000)],
+            "dimensions": 3072,
+        }
+        attacks = [
+            threading.Thread(target=post_raw, args=(served, "/v1/embeddings", as_json(body)), daemon=True)
+        ]
+        attacks[0].start()
+        time.sleep(0.3)  # the heavy render is under way
+        process = PROCESSES[served]
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=5)
+        assert time.monotonic() - started < 1.0
+        assert process.returncode == 0

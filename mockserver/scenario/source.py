@@ -61,6 +61,7 @@ def parse_documents(text: str, file: str) -> list[Node]:
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
+                _refuse_bombs(node, file)
                 documents.append(_Converter(loader, file).convert(node, 0))
         return documents
     except RecursionError:  # PyYAML composes nested nodes recursively
@@ -78,6 +79,43 @@ def parse_documents(text: str, file: str) -> list[Node]:
         raise ScenarioError(file, 1, "", f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+def _refuse_bombs(root: yaml.Node, file: str) -> None:
+    """Refuse a document whose aliases expand past MAX_NODES, or refer to themselves,
+    before expanding anything: sizes are counted once per distinct node, so a bomb
+    of a few hundred bytes is refused in microseconds."""
+    sizes: dict[int, int] = {}
+    # an explicit stack (no recursion): (node, its children's sizes are known)
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, ready = stack.pop()
+        children = _children(node)
+        if ready:
+            on_path.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(child)] for child in children), MAX_NODES + 1)
+            if sizes[id(node)] > MAX_NODES:
+                line = node.start_mark.line + 1
+                raise ScenarioError(
+                    file, line, "", f"too many values (more than {MAX_NODES}, aliases expanded)"
+                )
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in on_path:
+            raise ScenarioError(file, node.start_mark.line + 1, "", "an alias that contains itself")
+        on_path.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 class _Converter:
