@@ -4,7 +4,7 @@ stream and the server's memory must hold within 10 % of the clean run. Then each
 attack alone, with the largest gap it causes in a steady stream. A benchmark, not
 a test.
 
-    python bench/hostile.py [--seconds 60] [--rate 40]
+    python bench/hostile.py [--seconds 90] [--rate 40]
 
 The attacks are those the hostile-input tests refuse or bound (tests/test_hostile_*):
 a tool schema asking for huge arrays, embeddings of 2,000 inputs at 3,072
@@ -167,7 +167,10 @@ async def probe(port: int) -> list[float]:
     return [max(0.0, t - (words[0] + k * INTERVAL)) for k, t in enumerate(words)] if words else []
 
 
-async def soak(port: int, pid: int, seconds: float, rate: float, hostile: bool) -> tuple[float, float, int]:
+async def soak(
+    port: int, pid: int, seconds: float, rate: float, hostile: bool
+) -> tuple[float, float, float, int]:
+    """(drift p99, RSS once every attack has come once, RSS at the end, attacks made)."""
     rng = random.Random(7)
     outcomes: dict[str, int] = {}
     lateness: list[float] = []
@@ -189,6 +192,8 @@ async def soak(port: int, pid: int, seconds: float, rate: float, hostile: bool) 
     spawn(probes())
     sent = attacks = 0
     names = list(ATTACKS)
+    one_round = (len(names) + 1) * ATTACK_EVERY + 2  # every attack and a drip, once
+    rss_round: float | None = None
     while (elapsed := time.monotonic() - start) < seconds:
         while sent < int(elapsed * rate):
             spawn(one_request(port, rng, outcomes))
@@ -197,13 +202,16 @@ async def soak(port: int, pid: int, seconds: float, rate: float, hostile: bool) 
             name = names[attacks % len(names)]
             spawn(attack_from_elsewhere(port, name if attacks % 8 != 7 else "drip"))
             attacks += 1
+        if rss_round is None and elapsed > one_round:
+            rss_round = rss_kb(pid) / 1024  # first uses are paid: from here on it must be flat
         await asyncio.sleep(0.01)
     await asyncio.wait(tasks, timeout=30)
     await asyncio.sleep(1.0)
     p99 = statistics.quantiles(lateness, n=100)[98] if len(lateness) > 100 else float("nan")
     if outcomes.get("probe failed"):
         print(f"  {outcomes['probe failed']} probe streams failed")
-    return p99, rss_kb(pid) / 1024, attacks
+    assert rss_round is not None, f"--seconds must be over {one_round:.0f}"
+    return p99, rss_round, rss_kb(pid) / 1024, attacks
 
 
 def serve(folder: Path) -> subprocess.Popen[str]:
@@ -222,7 +230,7 @@ def serve(folder: Path) -> subprocess.Popen[str]:
             "--chaos-seed",
             "1",
             "--journal-size",
-            "2000",
+            "200",  # full within seconds: memory is compared once the journal is flat
             "--client-timeout",
             "1",
             "--loop",
@@ -275,7 +283,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=90)
     parser.add_argument("--rate", type=float, default=40, help="normal requests per second")
     parser.add_argument("--only", default="", help="attack names (comma-separated parts of them) to use")
     parser.add_argument("--attack", help=argparse.SUPPRESS)  # one attack, as a process of its own
@@ -308,11 +316,19 @@ def main() -> None:
             results[label] = run(
                 folder, lambda port, pid, h=hostile: soak(port, pid, args.seconds, args.rate, h)
             )
-    (clean_p99, clean_rss, _), (hostile_p99, hostile_rss, attacks) = results["clean"], results["hostile"]  # type: ignore[misc]
-    print(f"\n{'':<10}{'drift p99':>12}{'RSS at end':>14}")
-    print(f"{'clean':<10}{clean_p99 * 1000:>10.1f} ms{clean_rss:>11.1f} MB")
-    print(f"{'hostile':<10}{hostile_p99 * 1000:>10.1f} ms{hostile_rss:>11.1f} MB   ({attacks} attacks)")
-    print(f"{'ratio':<10}{hostile_p99 / clean_p99:>12.2f}{hostile_rss / clean_rss:>14.2f}")
+    (clean_p99, clean_round, clean_rss, _) = results["clean"]  # type: ignore[misc]
+    (hostile_p99, hostile_round, hostile_rss, attacks) = results["hostile"]  # type: ignore[misc]
+    print(f"\n{'':<10}{'drift p99':>12}{'RSS after a round':>20}{'RSS at end':>14}{'growth':>10}")
+    for label, p99, at_round, at_end in (
+        ("clean", clean_p99, clean_round, clean_rss),
+        ("hostile", hostile_p99, hostile_round, hostile_rss),
+    ):
+        print(
+            f"{label:<10}{p99 * 1000:>9.1f} ms{at_round:>17.1f} MB{at_end:>11.1f} MB"
+            f"{(at_end / at_round - 1) * 100:>+9.1f}%"
+        )
+    print(f"{'ratio':<10}{hostile_p99 / clean_p99:>12.2f}{'':>20}{hostile_rss / clean_rss:>14.2f}")
+    print(f"({attacks} attacks; the first use of each feature is paid once, in the first round)")
 
 
 if __name__ == "__main__":

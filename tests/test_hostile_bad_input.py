@@ -1,20 +1,16 @@
-"""Input that used to make the server answer 500 gets the API's own 4xx, or is
-refused when the scenario loads; secrets are masked in the journal; YAML is read
-strictly. The server never fails (the conftest guard fails any test whose server
-logged an error)."""
+"""Input that used to make the server answer 500 gets the API's own 4xx. The server
+never fails (the conftest guard fails any test whose server logged an error)."""
 
 from __future__ import annotations
 
 import gzip
 from pathlib import Path
 
-import anthropic
 import httpx
 import pytest
 
 from helpers import MESSAGES, ServeFactory, openai_client
-from mockserver import MockServer, ScenarioErrors
-from mockserver.scenario import load_text
+from mockserver import MockServer
 
 HEADER_ECHO = """
 name: echo-header
@@ -124,50 +120,6 @@ def test_hostile_yaml_over_the_admin_api_is_a_400(server: MockServer, text: str,
         server.url + "/_mock/scenarios", content=text, headers={"Content-Type": "application/yaml"}
     )
     assert answer.status_code == 400 and says in answer.text
-
-
-@pytest.mark.parametrize(
-    ("text", "says"),
-    [
-        (
-            "stream: [{text: x}]\nbody: {created: 2024-01-01}\nstatus: 200\n",
-            "s.yaml:2: a date or time is not a JSON value",
-        ),
-        ("stream:\n  - event: {data: !!binary aGk=}\n", "s.yaml:2: binary data is not a JSON value"),
-        ("stream:\n  - tool_call: {name: f, arguments: {when: 2024-01-01T10:00:00}}\n", "a date or time"),
-        ("stream: !!set {a, b}\n", "s.yaml:1: unknown YAML tag '!!set'"),
-        ("stream: !custom [{text: x}]\n", "s.yaml:1: unknown YAML tag '!custom'"),
-        ('name: "two\\nlines"\nstream: [{text: x}]\n', "s.yaml:1: name: 'two\\nlines' is not a usable name"),
-    ],
-)
-def test_yaml_that_would_fail_every_request_is_refused_at_load(text: str, says: str) -> None:
-    with pytest.raises(ScenarioErrors) as caught:
-        load_text(text, "s.yaml")
-    assert says in "\n".join(e.format() for e in caught.value.errors)
-
-
-def test_credentials_are_masked_in_the_journal(server: MockServer) -> None:
-    openai_client(server).with_options(api_key="sk-proj-abcdefghijklmnop1234").chat.completions.create(
-        model="m", messages=MESSAGES
-    )
-    with anthropic.Anthropic(
-        base_url=server.url, api_key="sk-ant-api03-secretsecretWXYZ", max_retries=0
-    ) as claude:
-        claude.messages.create(
-            model="claude-test", max_tokens=10, messages=[{"role": "user", "content": "x"}]
-        )
-    httpx.post(
-        server.url + "/v1/chat/completions",
-        json={"model": "m", "messages": MESSAGES},
-        headers={"Cookie": "session=abcdef", "api-key": "azurekey12345678"},
-    )
-    first, second, third = (entry.headers for entry in server.requests)
-    assert first["authorization"] == "Bearer sk-…1234"
-    # anthropic 2.x sends its key as a Bearer token, earlier versions as x-api-key
-    assert second.get("x-api-key", second.get("authorization")) in ("sk-…WXYZ", "Bearer sk-…WXYZ")
-    assert third["cookie"] == "…" and third["api-key"] == "azu…5678"
-    journal = httpx.get(server.url + "/_mock/requests").text
-    assert "abcdefghijklmnop" not in journal and "secretsecret" not in journal
 
 
 def test_the_server_still_serves(server: MockServer, tmp_path: Path) -> None:

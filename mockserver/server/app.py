@@ -29,6 +29,7 @@ from .chaos import apply as chaos_apply
 from .cors import install_cors, preflight
 from .journal import DEFAULT_BYTES, DEFAULT_SIZE, Entry
 from .models import get_model, list_models
+from .offload import give_back_memory
 from .player import Outcome, play
 from .state import ServerState, Settings
 
@@ -205,6 +206,8 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
         _complete(entry, outcome, loop.time() - started)
         state.journal.finish(entry)
         _log(state, entry)
+        if _heavy(api, entry):
+            give_back_memory()  # its megabytes, freed here, go back to the system
 
 
 def _complete(entry: Entry, outcome: Outcome, seconds: float) -> None:
@@ -308,15 +311,19 @@ async def _plan(
         seed=seed,
         fresh_content=scenario is None,
     )
-    heavy = api.name == "embeddings" or entry.body_size > HEAVY_BODY
     # a heavy plan is not cached: the cache is touched only from the loop
-    plan = await state.offload.run(functools.partial(make, cache=False)) if heavy else make()
+    plan = await state.offload.run(functools.partial(make, cache=False)) if _heavy(api, entry) else make()
     if scenario is None or scenario.chaos:
         picked = state.chaos.pick(request.headers.get("x-mock-session"), plan.streaming and plan.status < 400)
         if picked is not None:
             entry.fault = picked[0]
             plan = chaos_apply(picked[0], picked[1], plan, api, request)
     return plan
+
+
+def _heavy(api: Api, entry: Entry) -> bool:
+    """Whether the request's work is large: rendered off the loop, memory given back."""
+    return api.name == "embeddings" or entry.body_size > HEAVY_BODY
 
 
 def _split_prefix(path: str) -> tuple[str | None, str]:

@@ -41,7 +41,7 @@ def _load_trim() -> Callable[[], None]:
     return give_back
 
 
-_give_back_memory = _load_trim()
+give_back_memory = _load_trim()
 
 
 class Offload:
@@ -67,7 +67,7 @@ class Offload:
                     result, error = work(), None
                 except BaseException as exc:  # handed to the waiting request
                     result, error = None, exc
-                _give_back_memory()
+                give_back_memory()
                 try:
                     loop.call_soon_threadsafe(settle, result, error)
                 except RuntimeError:
