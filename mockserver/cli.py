@@ -27,7 +27,7 @@ from .server.app import CLIENT_TIMEOUT, MAX_BODY, STATE, create_app
 from .server.chaos import FAULTS, parse_faults
 from .server.journal import DEFAULT_BYTES, DEFAULT_ENTRY_BODY, DEFAULT_SIZE
 from .server.log import RequestLog
-from .show import describe_match, describe_responses, format_plan, sample_request
+from .show import describe_match, describe_responses, format_plan
 
 ENV_PREFIX = "MOCKSERVER_"
 
@@ -273,7 +273,7 @@ def _show(args: argparse.Namespace) -> int:
             f"loaded: {', '.join(scenarios) or 'none'}"
         )
     api = APIS[args.api]
-    body = sample_request(api.name, args.model, args.message, stream=not args.no_stream)
+    body = api.sample_request(args.model, args.message, stream=not args.no_stream)
     try:
         request = api.parse(body, ApiRequest(api.name, json=body))
     except BadRequest as exc:  # pragma: no cover - our own sample request

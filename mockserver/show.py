@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .render.errors import status_for
 from .render.plan import Plan
 from .scenario.model import Response, Scenario
-
-
-def sample_request(api: str, model: str, message: str, *, stream: bool) -> dict[str, Any]:
-    """The request body `show` renders for: the smallest valid one of that API."""
-    user = [{"role": "user", "content": message}]
-    if api == "responses":
-        return {"model": model, "input": message, "stream": stream}
-    if api == "anthropic":
-        return {"model": model, "max_tokens": 1024, "messages": user, "stream": stream}
-    if api == "completions":
-        return {"model": model, "prompt": message, "stream": stream}
-    if api == "embeddings":
-        return {"model": model, "input": message, "encoding_format": "float", "dimensions": 8}
-    return {"model": model, "messages": user, "stream": stream}
 
 
 def format_plan(plan: Plan, title: str) -> str:

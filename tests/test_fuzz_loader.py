@@ -13,7 +13,6 @@ from mockserver.render import APIS, ApiRequest, plan_response
 from mockserver.scenario import load_mapping, load_text
 from mockserver.scenario.parse import MATCH_KEYS, RESPONSE_KEYS, SCENARIO_KEYS
 from mockserver.scenario.steps import EVENT_KEYS, STEP_KINDS, TOOL_CALL_KEYS
-from mockserver.show import sample_request
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -33,10 +32,9 @@ def check(load: Any, *args: Any) -> None:
 
 
 def render_everywhere(scenario: Any) -> None:
-    for name in ("chat", "responses", "anthropic", "completions", "raw", "embeddings"):
-        api = APIS[name]
+    for name, api in APIS.items():
         for stream in (True, False):
-            body = sample_request(name, "m", "hi", stream=stream)
+            body = api.sample_request("m", "hi", stream=stream)
             request = api.parse(body, ApiRequest(name, json=body))
             for number, response in enumerate(scenario.responses):
                 plan_response(api, response, request, scenario=scenario.name, number=number, seed=1)

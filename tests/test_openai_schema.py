@@ -27,7 +27,6 @@ from referencing.jsonschema import DRAFT202012
 
 from mockserver.render import APIS, ApiRequest, plan_response
 from mockserver.scenario import load_scenarios
-from mockserver.show import sample_request
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "tests" / "specs" / "openai-schemas.json"
@@ -132,7 +131,7 @@ def test_output_validates_against_the_openapi_document(
     scenario: Any, number: int, api_name: str, stream: bool
 ) -> None:
     api = APIS[api_name]
-    body = sample_request(api_name, "gpt-4o-mini", "Hello!", stream=stream)
+    body = api.sample_request("gpt-4o-mini", "Hello!", stream=stream)
     if api_name == "chat" and stream:
         body["stream_options"] = {"include_usage": True}  # the usage chunk is validated too
     request = api.parse(body, ApiRequest(api_name, json=body))

@@ -8,7 +8,6 @@ from mockserver.render import APIS, ApiRequest, plan_response
 from mockserver.render.request import Tool
 from mockserver.scenario import load_text
 from mockserver.server.plans import PlanCache
-from mockserver.show import sample_request
 
 SCENARIOS = load_text(
     """
@@ -48,13 +47,13 @@ scenarios:
 )
 
 
-@pytest.mark.parametrize("api_name", ["chat", "responses", "anthropic", "completions", "raw"])
+@pytest.mark.parametrize("api_name", [name for name, api in APIS.items() if api.cacheable])
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 def test_cached_plans_equal_fresh_renderings(api_name: str, scenario) -> None:  # type: ignore[no-untyped-def]
     api = APIS[api_name]
     cache = PlanCache()
     for team, stream in (("red", True), ("blue", False), ("green", True)):
-        body = sample_request(api_name, "gpt-test", "hi", stream=stream)
+        body = api.sample_request("gpt-test", "hi", stream=stream)
         request = api.parse(body, ApiRequest(api_name, json=body, headers={"x-team": team}))
         request = _with_tools(request)
         for number in (0, 1, 2, 7):

@@ -13,15 +13,16 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from ..scenario.model import Content, Response
 from . import sse
-from .api import Rendering
+from .api import ApiDefaults, Rendering
 from .blocks import Add, Block, Close, Open, final_blocks, one_at_a_time, segment
 from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import content_text
 from .plan import TimedEvent
 from .request import ApiRequest, BadRequest, Tool
-from .script import CommentItem, ErrorItem, Reply, Script, seeded_token
+from .script import CommentItem, ErrorItem, Identity, Reply, Script, seeded_token
 
 STOP_REASONS = {
     "stop": "end_turn",
@@ -63,8 +64,29 @@ def _field_required(name: str) -> BadRequest:
     return BadRequest(f"{name}: Field required", name, None)
 
 
-class AnthropicApi:
+class AnthropicApi(ApiDefaults):
     name = "anthropic"
+    routes = ("/v1/messages",)
+
+    def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
+        return {
+            "model": model,
+            "max_tokens": 1024,
+            "messages": [{"role": "user", "content": message}],
+            "stream": stream,
+        }
+
+    def restamp_pairs(self, response: Response, old: Identity, new: Identity) -> list[tuple[str, str]]:
+        """Thinking signatures, by block number, derive from the token."""
+        if not any(isinstance(s, Content) and s.channel == "reasoning" for s in response.stream):
+            return []
+        return [
+            (
+                seeded_token(f"{old.token}/signature/{block}", 88),
+                seeded_token(f"{new.token}/signature/{block}", 88),
+            )
+            for block in range(len(response.stream))
+        ]
 
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
         if not isinstance(body, dict):

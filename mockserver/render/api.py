@@ -1,15 +1,19 @@
-"""What every API renderer provides. A new API is one module implementing this."""
+"""What every API provides. A new API is one module implementing `Api` (most of it
+inherited from `ApiDefaults`) plus its line in the registry (render/__init__.py):
+its routes, its request check, its framing and content type, its payloads, its
+error shapes before and inside a stream, and what the plan cache and chaos need
+to know about it. Nothing outside its module asks for an API by name."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from ..scenario.model import Response
 from .errors import ApiError
 from .plan import TimedEvent
 from .request import ApiRequest
-from .script import Script
+from .script import Identity, Script
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +29,62 @@ class Rendering:
         return self.response.transport.line_ending
 
 
+SSE_HEADERS = {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
+}
+# A broken SSE data line (chaos' `malformed` fault): half a JSON object, then the
+# blank line that ends the event, so the next event still parses.
+MALFORMED_SSE = b'data: {"id": "chatcmpl-malformed", "choices": [{"delta": {"content": "trunc\n\n'
+
+
 class Api(Protocol):
     name: str  # as in `mockserver show --api NAME`
+
+    @property
+    def routes(self) -> tuple[str, ...]:
+        """The POST paths it answers (each also under /s/NAME/)."""
+        ...
+
+    @property
+    def stream_headers(self) -> dict[str, str]:
+        """Its framing's headers for a stream: content type and the like."""
+        ...
+
+    @property
+    def malformed(self) -> bytes:
+        """What chaos' `malformed` fault slips into one of its streams."""
+        ...
+
+    @property
+    def cacheable(self) -> bool:
+        """Whether its plans are a function of the request shape alone (the plan
+        cache renders once per shape and re-stamps the ids)."""
+        ...
+
+    @property
+    def heavy(self) -> bool:
+        """Whether its answers can be large: rendered off the event loop."""
+        ...
+
+    @property
+    def model_list_routes(self) -> tuple[str, ...]:
+        """GET paths that list the models (the scenarios' and the usual ones)."""
+        ...
+
+    def model_list(self, ids: list[str]) -> Any:
+        """The JSON body those routes answer with."""
+        ...
+
+    def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
+        """The smallest valid request body of this API (`mockserver show` renders for it)."""
+        ...
+
+    def restamp_pairs(self, response: Response, old: Identity, new: Identity) -> list[tuple[str, str]]:
+        """Strings of its own, besides the shared ids, that derive from the request's
+        identity, each (the template's, this request's), of equal length."""
+        ...
 
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
         """Check the request body and fill in the API-specific fields of `request`.
@@ -52,3 +110,23 @@ class Api(Protocol):
     def body(self, rendering: Rendering) -> Any:
         """The JSON body of a non-streamed response: the stream, accumulated."""
         ...
+
+
+class ApiDefaults:
+    """What most APIs share: SSE framing, cacheable plans, light work."""
+
+    routes: tuple[str, ...] = ()
+    model_list_routes: tuple[str, ...] = ()
+    stream_headers: ClassVar[dict[str, str]] = SSE_HEADERS
+    malformed: bytes = MALFORMED_SSE
+    cacheable = True
+    heavy = False
+
+    def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
+        return {"model": model, "messages": [{"role": "user", "content": message}], "stream": stream}
+
+    def restamp_pairs(self, response: Response, old: Identity, new: Identity) -> list[tuple[str, str]]:
+        return []
+
+    def model_list(self, ids: list[str]) -> Any:
+        return {"object": "list", "data": [{"id": model, "object": "model"} for model in ids]}

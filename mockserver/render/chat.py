@@ -28,6 +28,7 @@ from .script import Delta, ToolArgs, ToolStart, UsageItem
 
 class ChatApi(OpenAIErrors):
     name = "chat"
+    routes = ("/v1/chat/completions",)
 
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
         if not isinstance(body, dict):

@@ -23,6 +23,10 @@ _REASONS = {"tool_calls": "stop", "function_call": "stop"}  # the words this API
 
 class CompletionsApi(OpenAIErrors):
     name = "completions"
+    routes = ("/v1/completions",)
+
+    def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
+        return {"model": model, "prompt": message, "stream": stream}
 
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
         if not isinstance(body, dict):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from . import sse
+from .api import ApiDefaults
 from .errors import ApiError
 from .request import BadRequest, Tool
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 
-class OpenAIErrors:
+class OpenAIErrors(ApiDefaults):
     """What every OpenAI API shares: the error shape, in a body or in a stream, and
     the headers the real API sends with every response."""
 

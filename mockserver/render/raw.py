@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import sse
-from .api import Rendering
+from .api import ApiDefaults, Rendering
 from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import content_text
@@ -16,7 +16,7 @@ from .request import ApiRequest
 from .script import Delta, DoneItem, ErrorItem
 
 
-class RawApi:
+class RawApi(ApiDefaults):
     """`text` → `data: TEXT`; `event`, `comment`, `raw` and `done` as written;
     `error` → `event: error` with `{"error": {...}}`. Steps that belong to an LLM
     API (tool calls, finish, usage, reasoning, refusal) have no raw form and are

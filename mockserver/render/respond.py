@@ -13,11 +13,6 @@ from .plan import Cut, Plan, TimedEvent, cut_writes, group
 from .request import ApiRequest
 from .script import Script, build, content_seed, identity, seed_base
 
-SSE_HEADERS = {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    "x-accel-buffering": "no",
-}
 JSON_TYPE = "application/json"
 
 
@@ -153,7 +148,7 @@ def _stream_plan(api: Api, rendering: Rendering, base: str) -> Plan:
     ending_at = _stop_at(rendering.script) if stop is not None else rendering.script.end_at
     return Plan(
         status=response.status or 200,
-        headers=_headers(api, response, rendering.request, base, SSE_HEADERS, None),
+        headers=_headers(api, response, rendering.request, base, api.stream_headers, None),
         streaming=True,
         body=body,
         cuts=cuts,

@@ -27,6 +27,10 @@ _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"
 
 class ResponsesApi(OpenAIErrors):
     name = "responses"
+    routes = ("/v1/responses",)
+
+    def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
+        return {"model": model, "input": message, "stream": stream}
 
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
         if not isinstance(body, dict):

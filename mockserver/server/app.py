@@ -28,21 +28,16 @@ from .chaos import FAULTS, ChaosSettings, parse_faults
 from .chaos import apply as chaos_apply
 from .cors import install_cors, preflight
 from .journal import DEFAULT_BYTES, DEFAULT_SIZE, Entry
-from .models import get_model, list_models
+from .models import get_model, list_models, list_models_of
 from .offload import give_back_memory
 from .player import Outcome, play
 from .state import ServerState, Settings
 
 log = logging.getLogger("mockserver.server")
 
-# Where each API lives; every one is also served under /s/NAME/.
-ROUTES: dict[str, str] = {
-    "/v1/chat/completions": "chat",
-    "/v1/responses": "responses",
-    "/v1/messages": "anthropic",
-    "/v1/completions": "completions",
-    "/v1/embeddings": "embeddings",
-}
+# Where each API lives, as the registry says; every one is also served under /s/NAME/.
+ROUTES: dict[str, Api] = {path: api for api in APIS.values() for path in api.routes}
+FALLBACK = APIS["raw"]  # any other path: raw SSE, when a scenario's match.path names it
 MAX_BODY = 32 * 1024 * 1024  # bytes a request body may have; more gets a 413
 CLIENT_TIMEOUT = 10.0  # seconds a client has to send a request head, or its body
 HEAVY_BODY = 64 * 1024  # a request body this large is rendered off the loop
@@ -109,13 +104,16 @@ def create_app(
     origins = tuple(o.strip() for o in (cors.split(",") if isinstance(cors, str) else cors) if o.strip())
     app[CORS_ORIGINS] = origins
     install_cors(app, origins)
-    for path, api_name in ROUTES.items():
-        handler = _api_handler(APIS[api_name])
+    for path, api in ROUTES.items():
+        handler = _api_handler(api)
         app.router.add_post(path, handler)
         app.router.add_post("/s/{scenario}" + path, handler)
     # partials of coroutine functions: aiohttp deprecates (warns about) plain callables
     app.router.add_get("/v1/models", functools.partial(list_models, state=state))
     app.router.add_get("/v1/models/{model}", functools.partial(get_model, state=state))
+    for api in APIS.values():
+        for path in api.model_list_routes:
+            app.router.add_get(path, functools.partial(list_models_of, state=state, api=api))
     add_admin_routes(app, state)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)  # raw SSE, or a 404
     return app
@@ -153,7 +151,7 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
     loop = asyncio.get_running_loop()
     started = loop.time()
     outcome = Outcome()
-    raw = api.name == "raw"
+    raw = api is FALLBACK
     prefix_name, path = _split_prefix(request.path)
     headers = {k.lower(): v for k, v in request.headers.items()}
     entry = state.journal.record(request.method, request.path, headers)
@@ -323,7 +321,7 @@ async def _plan(
 
 def _heavy(api: Api, entry: Entry) -> bool:
     """Whether the request's work is large: rendered off the loop, memory given back."""
-    return api.name == "embeddings" or entry.body_size > HEAVY_BODY
+    return api.heavy or entry.body_size > HEAVY_BODY
 
 
 def _split_prefix(path: str) -> tuple[str | None, str]:
@@ -350,8 +348,8 @@ async def _unknown_route(request: web.Request) -> web.StreamResponse:
     if path in ROUTES:
         message = f"Method {request.method} is not allowed for {path}; use POST."
         error = ApiError(405, message, "invalid_request_error", "method_not_allowed", None)
-        return web.json_response(APIS["chat"].error_body(error), status=405)
-    return await _answer(request, APIS["raw"])
+        return web.json_response(ROUTES[path].error_body(error), status=405)
+    return await _answer(request, FALLBACK)
 
 
 def _log(state: ServerState, entry: Entry) -> None:

@@ -21,7 +21,6 @@ FAULTS = ("429", "500", "503", "disconnect", "reset", "stall", "slow", "malforme
 WHOLE_RESPONSE = ("429", "500", "503", "disconnect", "reset", "stall", "slow", "malformed")
 SLOW_START = 1.5  # seconds of extra wait before a slowed response
 SLOW_FACTOR = 4.0  # and every later delay stretched this much
-MALFORMED = b'data: {"id": "chatcmpl-malformed", "choices": [{"delta": {"content": "trunc\n\n'
 
 
 @dataclass
@@ -101,7 +100,7 @@ def apply(fault: str, rng: random.Random, plan: Plan, api: Api, request: ApiRequ
     end = kept[-1].end if kept else 0
     at = kept[-1].at if kept else 0.0
     if fault == "malformed":  # a broken event slipped in; the stream goes on
-        extra = MALFORMED
+        extra = api.malformed
         body = plan.body[:end] + extra + plan.body[end:]
         cuts = (*kept, Cut(at, end + len(extra), 1), *(Cut(c.at, c.end + len(extra), c.events) for c in rest))
         return _named(replace(plan, body=body, cuts=cuts), fault)

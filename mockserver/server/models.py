@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..render import Api
 from ..render.errors import ApiError
 from ..render.openai_request import OpenAIErrors
 from .state import ServerState
@@ -67,3 +68,8 @@ async def get_model(request: web.Request, state: ServerState) -> web.Response:
     if "anthropic-version" in request.headers:
         return web.json_response(_anthropic(model))
     return web.json_response(_openai(model))
+
+
+async def list_models_of(request: web.Request, state: ServerState, api: Api) -> web.Response:
+    """A model list route an API declares (`Api.model_list_routes`), in its shape."""
+    return web.json_response(api.model_list(model_ids(state)))

@@ -110,7 +110,7 @@ class PlanCache:
 def _cacheable(api: Api, response: m.Response, request: ApiRequest) -> bool:
     size = response.transport.write_size
     return (
-        api.name != "embeddings"
+        api.cacheable
         and len(request.last_message) <= MAX_KEY_TEXT
         and not response.timing.jitter
         and (size is None or size.minimum == size.maximum)
@@ -145,16 +145,7 @@ def _swaps(api: Api, response: m.Response, old_base: str, new_base: str) -> list
     calls = sum(1 for step in response.stream if isinstance(step, m.ToolCall))
     for index in range(calls):  # tool call ids (script._token) by tool index
         pairs.append((seeded_token(f"{old_base}/tool/{index}"), seeded_token(f"{new_base}/tool/{index}")))
-    if api.name == "anthropic" and any(
-        isinstance(s, m.Content) and s.channel == "reasoning" for s in response.stream
-    ):
-        for block in range(len(response.stream)):  # thinking signatures, by block number
-            pairs.append(
-                (
-                    seeded_token(f"{old.token}/signature/{block}", 88),
-                    seeded_token(f"{new.token}/signature/{block}", 88),
-                )
-            )
+    pairs += api.restamp_pairs(response, old, new)
     return [(a.encode(), b.encode()) for a, b in pairs]
 
 
