@@ -8,6 +8,7 @@ from .api import Api
 from .chat import ChatApi
 from .completions import CompletionsApi
 from .embeddings import EmbeddingsApi
+from .ollama import OllamaApi
 from .plan import Plan, Write
 from .raw import RawApi
 from .request import ApiRequest, BadRequest
@@ -20,6 +21,7 @@ APIS: dict[str, Api] = {
     "anthropic": AnthropicApi(),
     "completions": CompletionsApi(),
     "embeddings": EmbeddingsApi(),
+    "ollama": OllamaApi(),
     "raw": RawApi(),
 }
 
