@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import re2
+import re2  # type: ignore[import-untyped]  # google-re2 ships no types
 
 _MAX_MEMORY = 8 << 20  # bytes RE2 may use for one compiled pattern
 
