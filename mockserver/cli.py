@@ -167,6 +167,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
     )
     serve.env_option("--admin-token", None, "require `Authorization: Bearer TOKEN` on the admin API")
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        help="no auto-responder: a request no scenario takes gets a 404 that says, per scenario, why",
+    )
     serve.env_option(
         "--loop",
         "auto",
@@ -336,6 +341,7 @@ def _serve(args: argparse.Namespace) -> int:
         client_timeout=args.client_timeout,
         journal_size=args.journal_size,
         journal_bytes=args.journal_bytes,
+        strict=args.strict,
     )
     app[STATE].log = RequestLog(sys.stderr, fmt=args.log_format)
     logging.basicConfig(

@@ -5,7 +5,11 @@ mockserver's server side is imported when a test first asks for the fixture, so
 the plugin costs nothing to load.
 
 Precedence, from strongest: the `@pytest.mark.mockserver(...)` marker, then the ini
-options, then the defaults (no scenario files, time scale 1, seed 0).
+options, then the defaults (no scenario files, time scale 1, seed 0, strict).
+
+Strict by default: a request no scenario takes gets a 404 saying, per scenario, why
+not, and the test fails at teardown with that explanation. `strict=False` (marker)
+or `mockserver_strict = false` (ini) keeps the auto-responder.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ if TYPE_CHECKING:
     from .runner import MockServer
 
 MARKER = "mockserver"
-MARKER_KEYS = ("scenario", "time_scale", "seed")
+MARKER_KEYS = ("scenario", "time_scale", "seed", "strict")
 MARKER_HELP = (
-    "mockserver(scenario=None, time_scale=None, seed=None): for this test, answer "
-    "unmatched requests with `scenario`, scale every delay by `time_scale`, seed with `seed`."
+    "mockserver(scenario=None, time_scale=None, seed=None, strict=None): for this test, answer "
+    "unmatched requests with `scenario`, scale every delay by `time_scale`, seed with `seed`; "
+    "strict=False lets the auto-responder answer what no scenario takes."
 )
 
 
@@ -32,6 +37,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "scenario files and folders the mockserver fixture serves (one per line, relative to the ini file)",
         type="paths",
         default=[],
+    )
+    parser.addini(
+        "mockserver_strict",
+        "a request no scenario takes fails the test with the reason (default true); false keeps "
+        "the auto-responder",
+        type="bool",
+        default=True,
     )
     parser.addini(
         "mockserver_time_scale",
@@ -63,7 +75,9 @@ def _marker_options(marker: pytest.Mark, where: str) -> dict[str, Any]:
             f"allowed: {', '.join(MARKER_KEYS)}"
         )
     options = dict(marker.kwargs)
-    scenario, time_scale, seed = (options.get(k) for k in MARKER_KEYS)
+    scenario, time_scale, seed, strict = (options.get(k) for k in MARKER_KEYS)
+    if strict is not None and not isinstance(strict, bool):
+        raise pytest.UsageError(f"{where}: mockserver(strict=...) must be True or False")
     if scenario is not None and not isinstance(scenario, str):
         raise pytest.UsageError(f"{where}: mockserver(scenario=...) must be a scenario name")
     if time_scale is not None and (
@@ -92,7 +106,8 @@ def _mockserver_session(pytestconfig: pytest.Config) -> Iterator[MockServer]:
     from .runner import MockServer
 
     paths = [str(p) for p in pytestconfig.getini("mockserver_scenarios")]
-    server = MockServer(paths, time_scale=_ini_time_scale(pytestconfig)).start()
+    strict = bool(pytestconfig.getini("mockserver_strict"))
+    server = MockServer(paths, time_scale=_ini_time_scale(pytestconfig), strict=strict).start()
     yield server
     server.stop()
 
@@ -108,8 +123,14 @@ def mockserver(_mockserver_session: MockServer, request: pytest.FixtureRequest) 
         options = _marker_options(marker, request.node.nodeid)
         if options.get("scenario") is not None:
             server.use(options["scenario"])
-        server.configure(time_scale=options.get("time_scale"), seed=options.get("seed"))
+        server.configure(
+            time_scale=options.get("time_scale"), seed=options.get("seed"), strict=options.get("strict")
+        )
     yield server
+    misses = server.take_misses()
+    if misses:
+        more = f"\n(and {len(misses) - 1} more such requests)" if len(misses) > 1 else ""
+        pytest.fail(misses[0] + more, pytrace=False)
     failures = server.take_failures()
     if failures:
         if len(failures) > 1:

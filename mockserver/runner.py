@@ -140,6 +140,7 @@ class MockServer(BackgroundServer):
         chaos_seed: int = 0,
         chaos_faults: Iterable[str] = FAULTS,
         cors: str = "*",
+        strict: bool = False,
         client_timeout: float = CLIENT_TIMEOUT,
         max_body: int = MAX_BODY,
     ) -> None:
@@ -155,12 +156,14 @@ class MockServer(BackgroundServer):
             chaos_seed=chaos_seed,
             chaos_faults=chaos_faults,
             cors=cors,
+            strict=strict,
             client_timeout=client_timeout,
             max_body=max_body,
         )
         super().__init__(app, host=host, port=port)
         self._state: ServerState = app[STATE]
         self._added = 0
+        self._added_names: list[str] = []  # by add(), since the last reset
 
     @property
     def openai_url(self) -> str:
@@ -198,6 +201,7 @@ class MockServer(BackgroundServer):
             path = Path(scenario)
             scenarios = load_text(path.read_text(encoding="utf-8"), str(path))
         names = self._call(lambda state: state.add(scenarios))
+        self._added_names.extend(n for n in names if n not in self._added_names)
         return names[0]
 
     def use(self, name: str) -> None:
@@ -210,8 +214,10 @@ class MockServer(BackgroundServer):
 
         self._call(set_default)
 
-    def configure(self, *, time_scale: float | None = None, seed: int | None = None) -> None:
-        """Change the time scale or seed until reset."""
+    def configure(
+        self, *, time_scale: float | None = None, seed: int | None = None, strict: bool | None = None
+    ) -> None:
+        """Change the time scale, seed or strictness until reset."""
         if time_scale is not None and time_scale < 0:
             raise MockServerError(f"time_scale must be 0 or more, got {time_scale}")
 
@@ -220,6 +226,8 @@ class MockServer(BackgroundServer):
                 state.settings.time_scale = time_scale
             if seed is not None:
                 state.settings.seed = seed
+            if strict is not None:
+                state.settings.strict = strict
 
         self._call(apply)
 
@@ -234,7 +242,26 @@ class MockServer(BackgroundServer):
 
     def reset(self) -> None:
         """Forget counters, journal, added scenarios and changed settings."""
+        self._added_names.clear()
         self._call(lambda state: state.reset())
+
+    def take_misses(self) -> list[str]:
+        """Strict mode's explained misses since the last call (then forgotten)."""
+
+        def take(state: ServerState) -> list[str]:
+            misses = list(state.misses)
+            state.misses.clear()
+            return misses
+
+        return self._call(take)
+
+    def assert_all_used(self) -> None:
+        """Fail (AssertionError) if a scenario added since the last reset answered no request."""
+        added = self._added_names
+        used = self._call(lambda state: set(state.used))
+        unused = [name for name in added if name not in used]
+        if unused:
+            raise AssertionError(f"mockserver: scenario(s) added but never requested: {', '.join(unused)}")
 
     def take_failures(self) -> list[BaseException]:
         """Exceptions raised inside the server since the last call (then forgotten)."""

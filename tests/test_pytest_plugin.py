@@ -90,7 +90,8 @@ def test_marker_and_ini_options(inner: pytest.Pytester) -> None:
         def test_seed_two(mockserver, request):
             assert ask(mockserver) != request.config.cache_seed_1
 
-        def test_no_marker_means_the_auto_responder(mockserver):
+        @pytest.mark.mockserver(strict=False)
+        def test_not_strict_means_the_auto_responder(mockserver):
             assert len(ask(mockserver).split()) > 3
         """
     )
@@ -112,7 +113,9 @@ def test_marker_is_registered_and_strict(inner: pytest.Pytester) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*got unknown argument(s) scenaro; allowed: scenario, time_scale, seed*"])
     markers = inner.runpytest_subprocess("--markers")
-    markers.stdout.fnmatch_lines(["@pytest.mark.mockserver(scenario=None, time_scale=None, seed=None):*"])
+    markers.stdout.fnmatch_lines(
+        ["@pytest.mark.mockserver(scenario=None, time_scale=None, seed=None, strict=None):*"]
+    )
 
 
 def test_a_server_side_failure_fails_the_test(inner: pytest.Pytester) -> None:
@@ -122,6 +125,7 @@ def test_a_server_side_failure_fails_the_test(inner: pytest.Pytester) -> None:
         import pytest
         from openai import OpenAI
 
+        @pytest.mark.mockserver(strict=False)  # the auto-responder's plan breaks
         def test_server_breaks(mockserver, monkeypatch):
             import mockserver.server.plans as plans
 
@@ -195,8 +199,10 @@ def test_a_project_that_runs_with_warnings_as_errors(inner: pytest.Pytester) -> 
     inner.makeini(INI + "filterwarnings = error\n")
     inner.makepyfile(
         """
+        import pytest
         from openai import OpenAI
 
+        @pytest.mark.mockserver(strict=False)  # the auto-responder answers
         def test_models_and_a_stream(mockserver):
             client = OpenAI(base_url=mockserver.openai_url, api_key="k", max_retries=0)
             assert "gpt-4o" in [m.id for m in client.models.list()]
@@ -208,3 +214,51 @@ def test_a_project_that_runs_with_warnings_as_errors(inner: pytest.Pytester) -> 
     )
     result = inner.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error")
     result.assert_outcomes(passed=1)
+
+
+def test_strict_by_default_a_miss_fails_the_test_with_its_reasons(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        import openai
+        import pytest
+        from openai import OpenAI
+
+        AGENT = "name: weather-agent\\nmatch: {text: '(?i)weather', model: 'gpt-*'}\\nstream: [{text: sunny}]"
+
+        def test_miss(mockserver):
+            mockserver.add(AGENT)
+            client = OpenAI(base_url=mockserver.openai_url, api_key="k", max_retries=0)
+            with pytest.raises(openai.NotFoundError):
+                client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hello"}])
+            client.close()
+
+        def test_hit_then_all_used(mockserver):
+            mockserver.add(AGENT)
+            client = OpenAI(base_url=mockserver.openai_url, api_key="k", max_retries=0)
+            reply = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Weather?"}])
+            assert reply.choices[0].message.content == "sunny"
+            mockserver.assert_all_used()
+            client.close()
+
+        def test_never_used(mockserver):
+            mockserver.add(AGENT)
+            mockserver.add("name: spare\\nstream: [{text: x}]")
+            with pytest.raises(AssertionError, match="never requested: weather-agent, spare"):
+                mockserver.assert_all_used()
+
+        @pytest.mark.mockserver(strict=False)
+        def test_not_strict(mockserver):
+            client = OpenAI(base_url=mockserver.openai_url, api_key="k", max_retries=0)
+            assert client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}]).choices
+            client.close()
+        """
+    )
+    result = inner.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, errors=1)  # test_miss passed, then failed at teardown
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_miss*",
+            "*mockserver (strict): no scenario answers POST /v1/chat/completions. weather-agent: "
+            "text '(?i)weather' not found in last user message 'hello'*",
+        ]
+    )

@@ -62,6 +62,7 @@ def create_app(
     chaos_faults: Iterable[str] = FAULTS,
     chaos_session: str | None = None,
     cors: str | Iterable[str] = "*",
+    strict: bool = False,
     max_body: int = MAX_BODY,
     client_timeout: float = CLIENT_TIMEOUT,
 ) -> web.Application:
@@ -87,7 +88,7 @@ def create_app(
         raise MockServerError(str(exc)) from None
     state = ServerState(
         tuple(loaded),
-        Settings(time_scale, seed, None),
+        Settings(time_scale, seed, None, strict),
         admin_token=admin_token,
         journal_size=journal_size,
         journal_bytes=journal_bytes,
@@ -170,6 +171,7 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             response, seed = auto_response(parsed), state.settings.seed
         else:
             entry.scenario = scenario.name
+            state.used.add(scenario.name)
             entry.response_index = scenario.response_index(number)
             response = scenario.responses[entry.response_index]
             seed = scenario.seed if scenario.seed is not None else state.settings.seed
@@ -277,7 +279,16 @@ def _choose(state: ServerState, request: ApiRequest, named: str | None, raw: boo
                     404, f"Unknown request URL: {request.method} {request.path}.", None, "unknown_url"
                 )
             return found
-        return state.registry.choose(request, named=named, default=state.settings.default)
+        chosen = state.registry.choose(request, named=named, default=state.settings.default)
+        if chosen is None and state.settings.strict:
+            reasons = state.registry.explain_miss(request) or ["no scenarios are loaded"]
+            message = (
+                f"mockserver (strict): no scenario answers {request.method} {request.path}. "
+                + "; ".join(reasons)
+            )
+            state.misses.append(message)
+            raise _Refusal(404, message, None, "no_scenario_matched")
+        return chosen
     except ScenarioNotFound as exc:
         message = (
             f"No scenario named '{exc.name}'{suggest(exc.name, exc.known)}. "

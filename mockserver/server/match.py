@@ -12,23 +12,40 @@ _MISSING = object()
 
 
 def matches(rule: Match, request: ApiRequest) -> bool:
+    return mismatch(rule, request) is None
+
+
+def mismatch(rule: Match, request: ApiRequest) -> str | None:
+    """Why `rule` does not accept `request`: its first failing key, said plainly
+    (strict mode's explanation of a miss); None when it accepts it."""
     if rule.method is not None and request.method.upper() != rule.method:
-        return False
+        return f"method {request.method.upper()} is not {rule.method}"
     if rule.path is not None and not fnmatchcase(request.path, rule.path):
-        return False
+        return f"path {request.path!r} does not match {rule.path!r}"
     for name, pattern in rule.headers:
         value = request.headers.get(name)
-        if value is None or not fnmatchcase(value, pattern):
-            return False
+        if value is None:
+            return f"header {name!r} not sent (wanted {pattern!r})"
+        if not fnmatchcase(value, pattern):
+            return f"header {name!r} is {_short(value)!r}, which does not match {pattern!r}"
     if rule.model is not None and not fnmatchcase(request.model, rule.model):
-        return False
+        return f"model {request.model!r} does not match {rule.model!r}"
     if rule.text is not None and not rule.text.search(request.last_message):
-        return False
+        return f"text {rule.text.pattern!r} not found in last user message {_short(request.last_message)!r}"
     if rule.tools is not None and request.tool(rule.tools) is None:
-        return False
+        offered = ", ".join(t.name for t in request.tools) or "none"
+        return f"tools: no tool named {rule.tools!r} offered (offered: {offered})"
     if rule.stream is not None and request.stream != rule.stream:
-        return False
-    return all(_body_holds(rule_, request.json) for rule_ in rule.body)
+        return f"stream is {str(request.stream).lower()}, the rule wants {str(rule.stream).lower()}"
+    for body_rule in rule.body:
+        why = _body_mismatch(body_rule, request.json)
+        if why is not None:
+            return why
+    return None
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _lookup(document: Any, path: tuple[str, ...]) -> Any:
@@ -46,21 +63,32 @@ def _lookup(document: Any, path: tuple[str, ...]) -> Any:
     return document
 
 
-def _body_holds(rule: BodyRule, body: Any) -> bool:
+def _body_mismatch(rule: BodyRule, body: Any) -> str | None:
+    where = "body." + ".".join(rule.path)
     value = _lookup(body, rule.path)
     if value is _MISSING:
-        return False
+        return f"{where} is not in the request"
     if rule.how == "regex":
         assert rule.regex is not None
-        return isinstance(value, str) and rule.regex.search(value)
+        if isinstance(value, str) and rule.regex.search(value):
+            return None
+        return f"{where}: {rule.regex.pattern!r} not found in {_short(repr(value))}"
     if rule.how == "contains":
-        if isinstance(value, str):
-            return isinstance(rule.contains, str) and rule.contains in value
-        if isinstance(value, list):
-            return rule.contains in value
-        if isinstance(value, dict) and isinstance(rule.contains, dict):
-            return all(value.get(k, _MISSING) == v for k, v in rule.contains.items())
-        return False
+        if _contains(value, rule.contains):
+            return None
+        return f"{where} does not contain {_short(repr(rule.contains))} (it is {_short(repr(value))})"
     if isinstance(value, bool) or isinstance(rule.equals, bool):
-        return type(value) is type(rule.equals) and value == rule.equals  # true is not 1
-    return bool(value == rule.equals)
+        equal = type(value) is type(rule.equals) and value == rule.equals  # true is not 1
+    else:
+        equal = bool(value == rule.equals)
+    return None if equal else f"{where} is {_short(repr(value))}, not {_short(repr(rule.equals))}"
+
+
+def _contains(value: Any, wanted: Any) -> bool:
+    if isinstance(value, str):
+        return isinstance(wanted, str) and wanted in value
+    if isinstance(value, list):
+        return wanted in value
+    if isinstance(value, dict) and isinstance(wanted, dict):
+        return all(value.get(k, _MISSING) == v for k, v in wanted.items())
+    return False

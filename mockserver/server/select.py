@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from ..errors import ScenarioNotFound
 from ..render.request import ApiRequest
 from ..scenario.model import Scenario
-from .match import matches
+from .match import matches, mismatch
 
 
 class Registry:
@@ -61,6 +61,18 @@ class Registry:
             if matches(rule, request):
                 return scenario
         return None
+
+    def explain_miss(self, request: ApiRequest) -> list[str]:
+        """For each scenario, why it did not answer `request` (strict mode's 404)."""
+        reasons = []
+        for scenario in self._ordered:
+            rule = scenario.match
+            if rule is None:
+                why = "no match rule: it answers only when named (/s/NAME/ or X-Mock-Scenario)"
+            else:
+                why = mismatch(rule, request) or "matches"
+            reasons.append(f"{scenario.name}: {why}")
+        return reasons
 
     def choose(self, request: ApiRequest, *, named: str | None, default: str | None) -> Scenario | None:
         """The scenario for `request`, or None for the auto-responder. A name given

@@ -24,6 +24,7 @@ class Settings:
     time_scale: float = 1.0
     seed: int | None = None
     default: str | None = None  # the scenario for requests no rule matches
+    strict: bool = False  # no auto-responder: a request no scenario takes gets a 404 saying why
 
 
 @dataclass
@@ -50,6 +51,9 @@ class ServerState:
     chaos: Chaos = field(init=False)
     log: RequestLog | None = None  # the live log, when serving from the command line
     offload: Offload = field(default_factory=Offload)  # heavy renders, off the loop
+    # strict mode's misses, explained (the fixture fails the test with them), newest kept
+    misses: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_FAILURES))
+    used: set[str] = field(default_factory=set)  # scenarios that answered a request
 
     def __post_init__(self) -> None:
         self.settings = replace(self.initial)
@@ -64,6 +68,8 @@ class ServerState:
         self.counters.clear()
         self.journal.clear()
         self.failures.clear()
+        self.misses.clear()
+        self.used.clear()
         self.plans.clear()
         self.chaos.configure(replace(self.initial_chaos))
 
