@@ -1,4 +1,4 @@
-"""The `mockserver` command (SPEC §2). Thin: parse flags, call the library."""
+"""The `mockserver` command. Thin: parse flags, call the library."""
 
 from __future__ import annotations
 
@@ -21,13 +21,14 @@ from .errors import MockServerError, ScenarioErrors
 from .render import APIS, ApiRequest, BadRequest, plan_response
 from .runner import start_site
 from .scenario import load_scenarios, scenario_files
+from .scenario.describe import describe_match, describe_responses
 from .scenario.fields import suggest
 from .scenario.schema import json_schema
 from .server.app import CLIENT_TIMEOUT, MAX_BODY, STATE, create_app
 from .server.chaos import FAULTS, parse_faults
 from .server.journal import DEFAULT_BYTES, DEFAULT_ENTRY_BODY, DEFAULT_SIZE
 from .server.log import RequestLog
-from .show import describe_match, describe_responses, format_plan
+from .show import format_plan
 
 ENV_PREFIX = "MOCKSERVER_"
 

@@ -1,4 +1,4 @@
-"""The pytest plugin (SPEC §7): the `mockserver` fixture, its marker and ini options.
+"""The pytest plugin: the `mockserver` fixture, its marker and ini options.
 
 Registered through the `pytest11` entry point. The only module that imports pytest;
 mockserver's server side is imported when a test first asks for the fixture, so

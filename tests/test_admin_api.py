@@ -1,4 +1,4 @@
-"""The admin API over HTTP (SPEC §8), as a CI job talking to a container uses it."""
+"""The admin API over HTTP, as a CI job talking to a container uses it."""
 
 from __future__ import annotations
 

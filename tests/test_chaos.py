@@ -1,4 +1,4 @@
-"""Chaos (SPEC §9): seeded, at the asked rate, each fault as the real SDK meets it,
+"""Chaos: seeded, at the asked rate, each fault as the real SDK meets it,
 named in the journal and the x-mock-fault header, changeable while serving."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The request journal (SPEC §8), seen through the pytest fixture and MockServer."""
+"""The request journal, seen through the pytest fixture and MockServer."""
 
 from __future__ import annotations
 

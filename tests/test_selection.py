@@ -1,4 +1,4 @@
-"""Which scenario answers (SPEC §4): path prefix, header, match rules, default,
+"""Which scenario answers: path prefix, header, match rules, default,
 auto-responder, and the 404 for an unknown name."""
 
 from __future__ import annotations

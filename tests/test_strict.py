@@ -1,4 +1,4 @@
-"""Strict mode (SPEC §15): a request no scenario takes gets a 404 in the API's own
+"""Strict mode: a request no scenario takes gets a 404 in the API's own
 error shape that names, per scenario, the first `match` key that failed and why."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Anthropic Messages: `POST /v1/messages` (wire-formats.md §5).
+"""Anthropic Messages: `POST /v1/messages`.
 
 Every event has an `event:` line (Anthropic clients skip events without one):
 `message_start`, then per block `content_block_start` / `_delta` / `_stop`, then

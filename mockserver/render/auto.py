@@ -1,4 +1,4 @@
-"""The auto-responder (SPEC §6): how the server answers when no scenario applies,
+"""The auto-responder: how the server answers when no scenario applies,
 so a bare `mockserver serve` behaves like the real API."""
 
 from __future__ import annotations

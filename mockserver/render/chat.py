@@ -1,4 +1,4 @@
-"""OpenAI Chat Completions: `POST /v1/chat/completions` (wire-formats.md §3).
+"""OpenAI Chat Completions: `POST /v1/chat/completions`.
 
 Rules the SDK's stream helper imposes (and a real stream keeps): `role` once, in
 the first chunk; a tool call's id and name only in its first delta, every later

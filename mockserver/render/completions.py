@@ -1,4 +1,4 @@
-"""OpenAI legacy Completions: `POST /v1/completions` (wire-formats.md §6).
+"""OpenAI legacy Completions: `POST /v1/completions`.
 
 `text_completion` chunks with `choices[0].text`, a last chunk carrying the
 finish reason, a usage chunk when asked for, then `[DONE]`. Only text has a form

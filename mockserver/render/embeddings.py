@@ -1,4 +1,4 @@
-"""OpenAI embeddings: `POST /v1/embeddings` (wire-formats.md §6). Never streamed:
+"""OpenAI embeddings: `POST /v1/embeddings`. Never streamed:
 the vectors are made from the input text and the seed, unit length, as floats or
 as base64 packed little-endian float32 (what the SDK asks for by default)."""
 

@@ -1,4 +1,4 @@
-"""OpenAI Responses: `POST /v1/responses` (wire-formats.md §4).
+"""OpenAI Responses: `POST /v1/responses`.
 
 Every event carries `type` and a rising `sequence_number`, and an `event:` line
 of the same name. `response.created` comes first and one terminal event last

@@ -1,6 +1,6 @@
 """Server-Sent-Events framing (the WHATWG event-stream format).
 
-Rules we keep (wire-formats.md §7): one compact JSON object per `data:` line,
+Rules we keep: one compact JSON object per `data:` line,
 non-ASCII escaped, a blank line after every event, no BOM.
 """
 

@@ -1,4 +1,4 @@
-"""The scenario language as frozen values, checked once when loaded (SPEC §5).
+"""The scenario language as frozen values, checked once when loaded.
 
 Nothing here knows about HTTP or any API's wire format: a step says *what* the
 assistant streams; the renderers in `mockserver.render` say how each API spells it.

@@ -1,4 +1,4 @@
-"""Parsing one `stream:` step (SPEC §5, the step table)."""
+"""Parsing one `stream:` step."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The admin API under /_mock/ (SPEC §8): health, scenarios, the journal, reset.
+"""The admin API under /_mock/: health, scenarios, the journal, reset.
 JSON in and out; with an admin token, every call but health needs it."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ..errors import ScenarioErrors
 from ..scenario import Scenario, load_text
-from ..show import describe_match, describe_responses
+from ..scenario.describe import describe_match, describe_responses
 from .chaos import ChaosSettings, parse_faults
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Chaos (SPEC §9): with probability `rate`, a request suffers one fault, chosen
+"""Chaos: with probability `rate`, a request suffers one fault, chosen
 and placed by a seeded random source, so the same seed and the same order of
 requests inject the same faults. A fault is a change to the request's Plan
 before it is played; every one is named in an `x-mock-fault` header where a

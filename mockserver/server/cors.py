@@ -1,4 +1,4 @@
-"""CORS for the API endpoints (SPEC §3), so a web front end on another localhost
+"""CORS for the API endpoints, so a web front end on another localhost
 port can stream from the mock. The admin API gets none: a page must not be able
 to rewrite the server's scenarios."""
 

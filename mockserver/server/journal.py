@@ -1,4 +1,4 @@
-"""The request journal (SPEC §8): what each request sent and what it got.
+"""The request journal: what each request sent and what it got.
 
 Bounded twice, so neither a long chaos session nor a few huge requests can eat
 memory: at most `size` entries and about `max_bytes` of them (the oldest go

@@ -1,4 +1,4 @@
-"""Whether a scenario's `match` rule accepts a request (SPEC §4)."""
+"""Whether a scenario's `match` rule accepts a request."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which scenario answers a request (SPEC §4), and each scenario's request count."""
+"""Which scenario answers a request, and each scenario's request count."""
 
 from __future__ import annotations
 
