@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any
+from typing import Any, assert_never
 
 from ..scenario.model import Content, Response
 from . import sse
@@ -22,7 +22,23 @@ from .errors import ApiError
 from .openai_request import content_text
 from .plan import TimedEvent
 from .request import ApiRequest, BadRequest, Tool
-from .script import CommentItem, ErrorItem, Identity, Reply, Script, seeded_token
+from .script import (
+    CommentItem,
+    Delta,
+    DoneItem,
+    ErrorItem,
+    EventItem,
+    FinishItem,
+    Identity,
+    RawItem,
+    Reply,
+    Script,
+    StopItem,
+    ToolArgs,
+    ToolStart,
+    UsageItem,
+    seeded_token,
+)
 
 STOP_REASONS = {
     "stop": "end_turn",
@@ -265,16 +281,26 @@ class _AnthropicStream:
 
     def events(self) -> list[TimedEvent]:
         for at, mark in one_at_a_time(segment(self.script)):
-            if isinstance(mark, (Open, Add, Close)):
-                self.start(at)
-                self.block(at, mark)
-            elif isinstance(mark, ErrorItem):
-                self.out.append(TimedEvent(at, AnthropicApi().error_event(mark.error, self.le)))
-            elif isinstance(mark, CommentItem):
-                self.emit(at, {"type": "ping"})
-            elif (data := passthrough(mark, self.le)) is not None:
-                self.out.append(TimedEvent(at, data))
-            # `done` has no Anthropic form; finish and usage shape message_delta
+            match mark:  # exhaustive: a new item kind is a type error until handled
+                case Open() | Add() | Close():
+                    self.start(at)
+                    self.block(at, mark)
+                case ErrorItem():
+                    self.out.append(TimedEvent(at, AnthropicApi().error_event(mark.error, self.le)))
+                case CommentItem():
+                    self.emit(at, {"type": "ping"})
+                case EventItem() | RawItem():
+                    self.out.append(TimedEvent(at, passthrough(mark, self.le)))
+                case DoneItem():
+                    pass  # `done` has no Anthropic form
+                case FinishItem() | UsageItem():
+                    pass  # they shape message_delta, at the end
+                case StopItem():
+                    pass  # the player ends the connection
+                case Delta() | ToolStart() | ToolArgs():
+                    pass  # segment() turns these into Open / Add / Close
+                case _:
+                    assert_never(mark)
         reply = self.script.reply
         if reply.stop is None and reply.error is None:
             at = self.script.end_at

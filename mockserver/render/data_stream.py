@@ -4,7 +4,7 @@ chunks, a finish chunk, a usage chunk only when the request asked for one, and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from . import sse
 from .api import Rendering
@@ -19,21 +19,26 @@ from .script import (
     FinishItem,
     Item,
     RawItem,
+    StopItem,
     ToolArgs,
     ToolStart,
     UsageItem,
 )
 
 
-def passthrough(item: Item, line_ending: str) -> bytes | None:
-    """The bytes of the steps every API writes as given: event, comment, raw."""
-    if isinstance(item, EventItem):
-        return sse.event(item.data, name=item.event, id=item.id, retry=item.retry, line_ending=line_ending)
-    if isinstance(item, CommentItem):
-        return sse.comment(item.text, line_ending)
-    if isinstance(item, RawItem):
-        return item.text.encode("utf-8")
-    return None
+def passthrough(item: EventItem | CommentItem | RawItem, line_ending: str) -> bytes:
+    """The bytes of the steps every SSE API writes as given: event, comment, raw."""
+    match item:
+        case EventItem():
+            return sse.event(
+                item.data, name=item.event, id=item.id, retry=item.retry, line_ending=line_ending
+            )
+        case CommentItem():
+            return sse.comment(item.text, line_ending)
+        case RawItem():
+            return item.text.encode("utf-8")
+        case _:
+            assert_never(item)
 
 
 class DataStream:
@@ -95,29 +100,31 @@ class DataStream:
             self.item(at, self.script.reply.usage)
 
     def item(self, at: float, item: Item) -> None:
-        if isinstance(item, (Delta, ToolStart, ToolArgs)):
-            self.content(at, item)
-        elif isinstance(item, FinishItem):
-            self.finished = True
-            self.finish_chunk(at, item.reason)
-        elif isinstance(item, UsageItem):
-            # Like the real API: a usage chunk only when the request asked for one
-            # (stream_options.include_usage); clients not asking index choices[0].
-            if not self.include_usage:
-                return
-            if not self.finished:  # the real API sends the finish chunk before usage
-                self.item(at, FinishItem(self.script.reply.finish_reason))
-            self.usage_sent = True
-            self.payload(at, {**self.head, "choices": [], "usage": self.usage_payload(item)})
-        elif isinstance(item, ErrorItem):
-            self.emit(at, OpenAIErrors().error_event(item.error, self.le))
-        elif isinstance(item, DoneItem):
-            if not self.done_sent and self.script.reply.error is None:
-                self.close(at)  # [DONE] ends the stream: finish and usage come first
-            self.done_sent = True
-            self.emit(at, f"data: [DONE]{self.le}{self.le}".encode("ascii"))
-        else:
-            data = passthrough(item, self.le)
-            if data is not None:
-                self.emit(at, data)
-            # a StopItem writes nothing: the player ends the connection
+        match item:  # exhaustive: a new item kind is a type error until handled
+            case Delta() | ToolStart() | ToolArgs():
+                self.content(at, item)
+            case FinishItem():
+                self.finished = True
+                self.finish_chunk(at, item.reason)
+            case UsageItem():
+                # Like the real API: a usage chunk only when the request asked for one
+                # (stream_options.include_usage); clients not asking index choices[0].
+                if not self.include_usage:
+                    return
+                if not self.finished:  # the real API sends the finish chunk before usage
+                    self.item(at, FinishItem(self.script.reply.finish_reason))
+                self.usage_sent = True
+                self.payload(at, {**self.head, "choices": [], "usage": self.usage_payload(item)})
+            case ErrorItem():
+                self.emit(at, OpenAIErrors().error_event(item.error, self.le))
+            case DoneItem():
+                if not self.done_sent and self.script.reply.error is None:
+                    self.close(at)  # [DONE] ends the stream: finish and usage come first
+                self.done_sent = True
+                self.emit(at, f"data: [DONE]{self.le}{self.le}".encode("ascii"))
+            case EventItem() | CommentItem() | RawItem():
+                self.emit(at, passthrough(item, self.le))
+            case StopItem():
+                pass  # writes nothing: the player ends the connection
+            case _:
+                assert_never(item)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, assert_never
 
 from . import sse
 from .api import ApiDefaults, Rendering
@@ -13,7 +13,19 @@ from .errors import ApiError
 from .openai_request import content_text
 from .plan import TimedEvent
 from .request import ApiRequest
-from .script import Delta, DoneItem, ErrorItem
+from .script import (
+    CommentItem,
+    Delta,
+    DoneItem,
+    ErrorItem,
+    EventItem,
+    FinishItem,
+    RawItem,
+    StopItem,
+    ToolArgs,
+    ToolStart,
+    UsageItem,
+)
 
 
 class RawApi(ApiDefaults):
@@ -57,14 +69,21 @@ class RawApi(ApiDefaults):
         out: list[TimedEvent] = []
         for beat in rendering.script.beats:
             item = beat.item
-            if isinstance(item, Delta) and item.channel == "text":
-                out.append(TimedEvent(beat.at, sse.event(item.text, line_ending=le)))
-            elif isinstance(item, ErrorItem):
-                out.append(TimedEvent(beat.at, self.error_event(item.error, le)))
-            elif isinstance(item, DoneItem):
-                out.append(TimedEvent(beat.at, sse.event("[DONE]", line_ending=le)))
-            elif (written := passthrough(item, le)) is not None:
-                out.append(TimedEvent(beat.at, written))
+            match item:  # exhaustive: a new item kind is a type error until handled
+                case Delta() if item.channel == "text":
+                    out.append(TimedEvent(beat.at, sse.event(item.text, line_ending=le)))
+                case ErrorItem():
+                    out.append(TimedEvent(beat.at, self.error_event(item.error, le)))
+                case DoneItem():
+                    out.append(TimedEvent(beat.at, sse.event("[DONE]", line_ending=le)))
+                case EventItem() | CommentItem() | RawItem():
+                    out.append(TimedEvent(beat.at, passthrough(item, le)))
+                case Delta() | ToolStart() | ToolArgs() | FinishItem() | UsageItem():
+                    pass  # no raw form (see the class docstring)
+                case StopItem():
+                    pass  # the player ends the connection
+                case _:
+                    assert_never(item)
         return out
 
     def body(self, rendering: Rendering) -> Any:

@@ -10,7 +10,7 @@ step asks for it.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, assert_never
 
 from . import sse
 from .api import Rendering
@@ -20,7 +20,21 @@ from .errors import ApiError
 from .openai_request import OpenAIErrors, check_stream, check_tools, content_text, invalid_type, require_model
 from .plan import TimedEvent
 from .request import ApiRequest, BadRequest
-from .script import DoneItem, ErrorItem, Reply, Script, UsageItem
+from .script import (
+    CommentItem,
+    Delta,
+    DoneItem,
+    ErrorItem,
+    EventItem,
+    FinishItem,
+    RawItem,
+    Reply,
+    Script,
+    StopItem,
+    ToolArgs,
+    ToolStart,
+    UsageItem,
+)
 
 _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
@@ -218,22 +232,30 @@ class _ResponsesStream:
 
     def events(self) -> list[TimedEvent]:
         for at, mark in one_at_a_time(segment(self.script)):
-            if isinstance(mark, (Open, Add, Close)):
-                self.start(at)
-                self.block(at, mark)
-            elif isinstance(mark, ErrorItem):
-                self.start(at)
-                error = mark.error
-                payload = _error_payload(error, self.sequence)
-                self.sequence += 1
-                self.out.append(TimedEvent(at, sse.named("error", sse.to_json(payload), self.le)))
-                failed = _response(self.rendering, "failed", self.output(), error=error)
-                self.emit(at, {"type": "response.failed", "response": failed})
-            elif isinstance(mark, DoneItem):
-                self.out.append(TimedEvent(at, sse.event("[DONE]", line_ending=self.le)))
-            elif (data := passthrough(mark, self.le)) is not None:
-                self.out.append(TimedEvent(at, data))
-            # finish and usage shape the terminal event; a stop is the player's
+            match mark:  # exhaustive: a new item kind is a type error until handled
+                case Open() | Add() | Close():
+                    self.start(at)
+                    self.block(at, mark)
+                case ErrorItem():
+                    self.start(at)
+                    error = mark.error
+                    payload = _error_payload(error, self.sequence)
+                    self.sequence += 1
+                    self.out.append(TimedEvent(at, sse.named("error", sse.to_json(payload), self.le)))
+                    failed = _response(self.rendering, "failed", self.output(), error=error)
+                    self.emit(at, {"type": "response.failed", "response": failed})
+                case DoneItem():
+                    self.out.append(TimedEvent(at, sse.event("[DONE]", line_ending=self.le)))
+                case EventItem() | CommentItem() | RawItem():
+                    self.out.append(TimedEvent(at, passthrough(mark, self.le)))
+                case FinishItem() | UsageItem():
+                    pass  # they shape the terminal event, at the end
+                case StopItem():
+                    pass  # the player ends the connection
+                case Delta() | ToolStart() | ToolArgs():
+                    pass  # segment() turns these into Open / Add / Close
+                case _:
+                    assert_never(mark)
         reply = self.script.reply
         if reply.stop is None and reply.error is None:
             at = self.script.end_at

@@ -15,7 +15,7 @@ import json
 import random
 import re
 from dataclasses import dataclass, field, replace
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, assert_never
 
 from ..scenario import model as m
 from ..scenario.template import Template, TemplateValues, render_json
@@ -311,37 +311,41 @@ class _Builder:
         self.beats.append(Beat(self.clock.next(delay), item))
 
     def add(self, number: int, step: m.Step) -> None:
-        if isinstance(step, m.Content):
-            self.content(step.channel, step.text.render(self.values), step.split, step.delay)
-        elif isinstance(step, m.Fake):
-            text = fake_text(step.kind, step.count, f"{self.content_base}/fake/{number}")
-            self.content("text", text, step.split, step.delay)
-        elif isinstance(step, m.ToolCall):
-            self.tool_call(number, step)
-        elif isinstance(step, m.Finish):
-            self.acc.finish = step.reason
-            self.beat(FinishItem(step.reason), step.delay)
-        elif isinstance(step, m.Usage):
-            self.acc.usage = (step.input, step.output)
-            self.beat(UsageItem(-1, -1), step.delay)  # counted once the reply is known
-        elif isinstance(step, m.StreamError):
-            status = errors.status_for(step.error, None)
-            error = errors.resolve(step.error, status, self.values)
-            self.acc.error = self.acc.error or error
-            self.beat(ErrorItem(error), step.delay)
-        elif isinstance(step, m.Event):
-            self.beat(self.event(step), step.delay)
-        elif isinstance(step, m.Comment):
-            self.beat(CommentItem(step.text), step.delay)
-        elif isinstance(step, m.Raw):
-            self.beat(RawItem(step.text.render(self.values)), step.delay)
-        elif isinstance(step, m.Wait):
-            self.clock.wait(step.duration)
-        elif isinstance(step, m.Done):
-            self.beat(DoneItem(), step.delay)
-        elif isinstance(step, m.Stop):
-            self.acc.stop = StopItem(step.how, step.hold)
-            self.beat(self.acc.stop, step.delay)
+        # exhaustive: a new step kind is a type error here until it is handled
+        match step:
+            case m.Content():
+                self.content(step.channel, step.text.render(self.values), step.split, step.delay)
+            case m.Fake():
+                text = fake_text(step.kind, step.count, f"{self.content_base}/fake/{number}")
+                self.content("text", text, step.split, step.delay)
+            case m.ToolCall():
+                self.tool_call(number, step)
+            case m.Finish():
+                self.acc.finish = step.reason
+                self.beat(FinishItem(step.reason), step.delay)
+            case m.Usage():
+                self.acc.usage = (step.input, step.output)
+                self.beat(UsageItem(-1, -1), step.delay)  # counted once the reply is known
+            case m.StreamError():
+                status = errors.status_for(step.error, None)
+                error = errors.resolve(step.error, status, self.values)
+                self.acc.error = self.acc.error or error
+                self.beat(ErrorItem(error), step.delay)
+            case m.Event():
+                self.beat(self.event(step), step.delay)
+            case m.Comment():
+                self.beat(CommentItem(step.text), step.delay)
+            case m.Raw():
+                self.beat(RawItem(step.text.render(self.values)), step.delay)
+            case m.Wait():
+                self.clock.wait(step.duration)
+            case m.Done():
+                self.beat(DoneItem(), step.delay)
+            case m.Stop():
+                self.acc.stop = StopItem(step.how, step.hold)
+                self.beat(self.acc.stop, step.delay)
+            case _:
+                assert_never(step)
 
     def content(self, channel: m.Channel, text: str, split: m.Split | None, delay: float | None) -> None:
         self.acc.channels[channel].append(text)
