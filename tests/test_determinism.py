@@ -53,3 +53,42 @@ def test_same_request_sequence_same_schedule() -> None:
 
     assert plan(3) == plan(3)
     assert [w.at for w in plan(3).writes] != [w.at for w in plan(4).writes]  # jitter is seeded
+
+
+EVERY_API = """
+name: everywhere
+split: words
+stream:
+  - reasoning: "thinking it over"
+  - text: "the same words every time"
+  - tool_call: {name: lookup, arguments: {q: same}}
+"""
+
+
+def test_same_seed_same_bytes_on_every_api_chaos_included(serve: ServeFactory) -> None:
+    from helpers import raw_chunks
+    from mockserver.render import APIS
+
+    def run() -> list[tuple[str, int, bytes]]:
+        from mockserver.server.chaos import FAULTS
+
+        held = [f for f in FAULTS if f != "stall"]  # a stall holds until the client leaves
+        server = serve(EVERY_API, time_scale=0, seed=5, chaos=0.5, chaos_seed=9, chaos_faults=held)
+        out = []
+        for name, api in APIS.items():
+            for path in api.routes:
+                for stream in (True, False):
+                    body = api.sample_request("m", "hi", stream=stream)
+                    for _ in range(3):
+                        try:
+                            status, _, chunks, _ = raw_chunks(
+                                server.port, "/s/everywhere" + path, body, timeout=3
+                            )
+                        except (IndexError, OSError):  # a fault before any response
+                            status, chunks = 0, []
+                        out.append((f"{name} {path}", status, b"".join(chunks)))
+        return out
+
+    first = run()
+    assert first == run()
+    assert len({api for api, _, _ in first}) == sum(len(api.routes) for api in APIS.values())
