@@ -3,7 +3,7 @@
 from .errors import MockServerError, ScenarioError, ScenarioErrors, ScenarioNotFound
 from .runner import MockServer
 from .scenario import Scenario, load_scenarios
-from .server import create_app
+from .server.app import create_app
 
 __all__ = [
     "MockServer",

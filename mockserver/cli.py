@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .config import CLIENT_TIMEOUT, MAX_BODY, Config
 from .errors import MockServerError, ScenarioErrors
 from .render import APIS, ApiRequest, BadRequest, plan_response
 from .runner import start_site
@@ -24,8 +25,8 @@ from .scenario import load_scenarios, scenario_files
 from .scenario.describe import describe_match, describe_responses
 from .scenario.fields import suggest
 from .scenario.schema import json_schema
-from .server.app import CLIENT_TIMEOUT, MAX_BODY, STATE, create_app
-from .server.chaos import FAULTS, parse_faults
+from .server.app import STATE, create_app
+from .server.chaos import FAULTS
 from .server.journal import DEFAULT_BYTES, DEFAULT_ENTRY_BODY, DEFAULT_SIZE
 from .server.log import RequestLog
 from .show import format_plan
@@ -125,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
         ",".join(FAULTS),
         f"which faults, comma-separated (default: all: {','.join(FAULTS)})",
         metavar="LIST",
+    )
+    serve.env_option(
+        "--chaos-session",
+        None,
+        "inject faults only into requests of this X-Mock-Session value",
+        metavar="SESSION",
     )
     serve.env_option(
         "--cors",
@@ -324,26 +331,9 @@ def exposure_warning(host: str, admin_token: str | None) -> str | None:
 
 def _serve(args: argparse.Namespace) -> int:
     paths = _default_paths(args.paths)
-    try:
-        faults = parse_faults(args.chaos_faults)
-    except ValueError as exc:
-        raise MockServerError(str(exc)) from None
-    app = create_app(
-        paths,
-        time_scale=args.time_scale,
-        seed=args.seed,
-        default=args.default,
-        admin_token=args.admin_token,
-        chaos=args.chaos,
-        chaos_seed=args.chaos_seed,
-        chaos_faults=faults,
-        cors=args.cors,
-        max_body=args.max_body,
-        client_timeout=args.client_timeout,
-        journal_size=args.journal_size,
-        journal_bytes=args.journal_bytes,
-        strict=args.strict,
-    )
+    # every flag named as a Config field sets it (flags and fields share their names)
+    config = Config(**{name: getattr(args, name) for name in Config.names() if hasattr(args, name)})
+    app = create_app(paths, config)
     app[STATE].log = RequestLog(sys.stderr, fmt=args.log_format)
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s  %(name)s  %(message)s", datefmt="%H:%M:%S"

@@ -10,16 +10,16 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
 from aiohttp import web
 
+from .config import CLIENT_TIMEOUT, Config, Options
 from .errors import MockServerError, ScenarioNotFound
 from .scenario import Scenario, load_mapping, load_text
-from .server.app import CLIENT_TIMEOUT, MAX_BODY, STATE, create_app
-from .server.chaos import FAULTS
+from .server.app import STATE, create_app
 from .server.guard import GuardedAppRunner
-from .server.journal import DEFAULT_BYTES, DEFAULT_SIZE, Entry
+from .server.journal import Entry
 from .server.state import ServerState
 
 T = TypeVar("T")
@@ -127,39 +127,15 @@ class MockServer(BackgroundServer):
     def __init__(
         self,
         scenarios: Iterable[str | os.PathLike[str] | Scenario] = (),
+        config: Config | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        time_scale: float = 1.0,
-        seed: int | None = None,
-        default: str | None = None,
-        admin_token: str | None = None,
-        journal_size: int = DEFAULT_SIZE,
-        journal_bytes: int = DEFAULT_BYTES,
-        chaos: float = 0.0,
-        chaos_seed: int = 0,
-        chaos_faults: Iterable[str] = FAULTS,
-        cors: str = "*",
-        strict: bool = False,
-        client_timeout: float = CLIENT_TIMEOUT,
-        max_body: int = MAX_BODY,
+        **options: Unpack[Options],
     ) -> None:
-        app = create_app(
-            scenarios,
-            time_scale=time_scale,
-            seed=seed,
-            default=default,
-            admin_token=admin_token,
-            journal_size=journal_size,
-            journal_bytes=journal_bytes,
-            chaos=chaos,
-            chaos_seed=chaos_seed,
-            chaos_faults=chaos_faults,
-            cors=cors,
-            strict=strict,
-            client_timeout=client_timeout,
-            max_body=max_body,
-        )
+        """Serve `scenarios` with `config` (default: Config()), `options` changed
+        (time_scale=0, seed=7, strict=True, ...: see Config)."""
+        app = create_app(scenarios, config, **options)
         super().__init__(app, host=host, port=port)
         self._state: ServerState = app[STATE]
         self._added = 0

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 USER_CODE = """
 from mockserver import MockServer, ScenarioErrors
+from mockserver.config import Config
 from mockserver.server.app import create_app
 from mockserver.server.journal import Entry
 from aiohttp import web
@@ -37,7 +38,11 @@ def standalone() -> None:
     with MockServer(["scenarios/"], time_scale=0, seed=7, chaos=0.1) as server:
         print(server.url, server.port)
     app: web.Application = create_app(["scenarios/"], time_scale=0.5, journal_bytes=1_000_000)
-    del app
+    config = Config(time_scale=0, strict=True, chaos_faults=("500", "503"))
+    other: web.Application = create_app([], config, seed=3)
+    with MockServer([], config, chaos_session="victim") as server:
+        print(server.openai_url)
+    del app, other
     try:
         MockServer().add("stream: [{txt: x}]")
     except ScenarioErrors as errors:

@@ -1,5 +1,1 @@
-"""The HTTP side: the aiohttp app, scenario selection and the player."""
-
-from .app import create_app
-
-__all__ = ["create_app"]
+"""The HTTP side: the aiohttp app (`app.create_app`), scenario selection and the player."""

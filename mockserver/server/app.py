@@ -10,13 +10,14 @@ import logging
 import os
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Unpack
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from ..errors import MockServerError, ScenarioNotFound
+from ..config import Config, Options
+from ..errors import ScenarioNotFound
 from ..render import APIS, Api, ApiRequest, BadRequest, Plan
 from ..render.auto import AUTO_NAME, auto_response
 from ..render.errors import ApiError
@@ -24,22 +25,19 @@ from ..render.respond import plan_error
 from ..scenario import Response, Scenario, load_scenarios
 from ..scenario.fields import suggest
 from .admin import add_admin_routes
-from .chaos import FAULTS, ChaosSettings, parse_faults
 from .chaos import apply as chaos_apply
 from .cors import install_cors, preflight
-from .journal import DEFAULT_BYTES, DEFAULT_SIZE, Entry
+from .journal import Entry
 from .models import get_model, list_models, list_models_of
 from .offload import give_back_memory
 from .player import Outcome, play
-from .state import ServerState, Settings
+from .state import ServerState
 
 log = logging.getLogger("mockserver.server")
 
 # Where each API lives, as the registry says; every one is also served under /s/NAME/.
 ROUTES: dict[str, Api] = {path: api for api in APIS.values() for path in api.routes}
 FALLBACK = APIS["raw"]  # any other path: raw SSE, when a scenario's match.path names it
-MAX_BODY = 32 * 1024 * 1024  # bytes a request body may have; more gets a 413
-CLIENT_TIMEOUT = 10.0  # seconds a client has to send a request head, or its body
 HEAVY_BODY = 64 * 1024  # a request body this large is rendered off the loop
 MAX_DEPTH = 128  # JSON nesting a request body may have (deeper recursion would fail)
 
@@ -50,59 +48,26 @@ CORS_ORIGINS = web.AppKey("mockserver_cors", tuple[str, ...])
 
 def create_app(
     scenarios: Iterable[str | os.PathLike[str] | Scenario] = (),
-    *,
-    time_scale: float = 1.0,
-    seed: int | None = None,
-    default: str | None = None,
-    admin_token: str | None = None,
-    journal_size: int = DEFAULT_SIZE,
-    journal_bytes: int = DEFAULT_BYTES,
-    chaos: float = 0.0,
-    chaos_seed: int = 0,
-    chaos_faults: Iterable[str] = FAULTS,
-    chaos_session: str | None = None,
-    cors: str | Iterable[str] = "*",
-    strict: bool = False,
-    max_body: int = MAX_BODY,
-    client_timeout: float = CLIENT_TIMEOUT,
+    config: Config | None = None,
+    **options: Unpack[Options],
 ) -> web.Application:
     """The mockserver aiohttp Application, serving `scenarios` (files, folders or
-    Scenario values). Raises ScenarioErrors on a bad scenario file."""
+    Scenario values), configured by `config` with `options` changed. Raises
+    ScenarioErrors on a bad scenario file, MockServerError on a bad option."""
+    config = (config or Config()).updated(**options)
     if isinstance(scenarios, (str, os.PathLike)):
         scenarios = [scenarios]
     given = list(scenarios)
     loaded = [s for s in given if isinstance(s, Scenario)]
     paths = [s for s in given if not isinstance(s, Scenario)]
     loaded = load_scenarios(paths) + loaded if paths else loaded
-    if time_scale < 0:
-        raise MockServerError(f"time_scale must be 0 or more, got {time_scale}")
-    if journal_size < 1 or journal_bytes < 1:
-        raise MockServerError(
-            f"journal_size and journal_bytes must be at least 1, got {journal_size}, {journal_bytes}"
-        )
-    if not 0 <= chaos <= 1:
-        raise MockServerError(f"chaos must be a rate from 0 to 1, got {chaos}")
-    try:
-        faults = parse_faults(list(chaos_faults))
-    except ValueError as exc:
-        raise MockServerError(str(exc)) from None
-    state = ServerState(
-        tuple(loaded),
-        Settings(time_scale, seed, None, strict),
-        admin_token=admin_token,
-        journal_size=journal_size,
-        journal_bytes=journal_bytes,
-        initial_chaos=ChaosSettings(chaos, chaos_seed, faults, chaos_session),
-        client_timeout=client_timeout,
-        max_body=max_body,
-    )
-    if default is not None:
-        state.initial.default = state.settings.default = _known(state, default)
-    if max_body < 1 or client_timeout <= 0:
-        raise MockServerError("max_body and client_timeout must be positive")
+    state = ServerState(tuple(loaded), config)
+    if config.default is not None:
+        state.initial.default = state.settings.default = _known(state, config.default)
+    max_body = config.max_body
     app = web.Application(client_max_size=max_body)
     app[STATE] = state
-    origins = tuple(o.strip() for o in (cors.split(",") if isinstance(cors, str) else cors) if o.strip())
+    origins = config.origins
     app[CORS_ORIGINS] = origins
     install_cors(app, origins)
     for path, api in ROUTES.items():

@@ -8,9 +8,10 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from ..config import Config
 from ..scenario import Scenario
 from .chaos import Chaos, ChaosSettings
-from .journal import DEFAULT_BYTES, DEFAULT_SIZE, Journal
+from .journal import Journal
 from .log import RequestLog
 from .offload import Offload
 from .plans import PlanCache
@@ -32,14 +33,10 @@ class ServerState:
     """One per application. Touched only from the server's event loop."""
 
     loaded: tuple[Scenario, ...]  # from the files given at start: kept by reset()
-    initial: Settings
-    admin_token: str | None = None
-    journal_size: int = DEFAULT_SIZE
-    journal_bytes: int = DEFAULT_BYTES
-    initial_chaos: ChaosSettings = field(default_factory=ChaosSettings)
-    client_timeout: float = 10.0  # for a request head (see guard.py) and for its body
-    max_body: int = 32 * 1024 * 1024
+    config: Config = field(default_factory=Config)
     bound_host: str | None = None  # the address served on, once start_site knows it
+    initial: Settings = field(init=False)  # what reset() goes back to
+    initial_chaos: ChaosSettings = field(init=False)
     settings: Settings = field(init=False)
     registry: Registry = field(init=False)
     counters: Counters = field(default_factory=Counters)
@@ -56,10 +53,29 @@ class ServerState:
     used: set[str] = field(default_factory=set)  # scenarios that answered a request
 
     def __post_init__(self) -> None:
+        config = self.config
+        self.initial = Settings(config.time_scale, config.seed, None, config.strict)
+        self.initial_chaos = ChaosSettings(
+            config.chaos, config.chaos_seed, config.faults, config.chaos_session
+        )
         self.settings = replace(self.initial)
         self.registry = Registry(self.loaded)
-        self.journal = Journal(self.journal_size, self.journal_bytes)
+        self.journal = Journal(config.journal_size, config.journal_bytes)
         self.chaos = Chaos(replace(self.initial_chaos))
+
+    # read often, so named here
+    @property
+    def admin_token(self) -> str | None:
+        return self.config.admin_token
+
+    @property
+    def client_timeout(self) -> float:
+        """For a request head (see guard.py) and for its body."""
+        return self.config.client_timeout
+
+    @property
+    def max_body(self) -> int:
+        return self.config.max_body
 
     def reset(self) -> None:
         """Forget counters, journal, failures and added scenarios; settings as at start."""
