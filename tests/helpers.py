@@ -40,6 +40,16 @@ def async_openai_client(server: MockServer, scenario: str | None = None, **optio
 
 MESSAGES = [{"role": "user", "content": "Hello"}]
 
+# Two parallel tool calls, the first one's arguments finished after the second started.
+INTERLEAVED = """
+name: interleaved
+stream:
+  - tool_call: {name: get_weather, id: call_paris, arguments: '{"city":', index: 0}
+  - tool_call: {name: get_time, id: call_tokyo, index: 1, split: ['{"tz":', '"Asia/', 'Tokyo"}']}
+  - tool_call: {index: 0, arguments: '"Paris"}'}
+  - finish: tool_calls
+"""
+
 
 def raw_chunks(
     port: int, path: str, body: dict[str, Any], timeout: float = 5.0

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from anthropic import Anthropic, AsyncAnthropic
 
-from helpers import ServeFactory, raw_chunks
+from helpers import INTERLEAVED, ServeFactory, raw_chunks
 from mockserver import MockServer
 
 MODEL = "claude-test-1"  # a name the SDK has no deprecation warning for
@@ -166,16 +166,6 @@ def test_auto_responder_uses_a_required_tool(server: MockServer, client: Client)
     assert isinstance(message.content[0].input["q"], str)
     plain = auto.messages.create(**ASK)
     assert plain.content[0].type == "text" and len(plain.content[0].text.split()) > 3
-
-
-INTERLEAVED = """
-name: interleaved
-stream:
-  - tool_call: {name: get_weather, id: toolu_paris, arguments: '{"city":', index: 0}
-  - tool_call: {name: get_time, id: toolu_tokyo, index: 1, split: ['{"tz":', '"Asia/', 'Tokyo"}']}
-  - tool_call: {index: 0, arguments: '"Paris"}'}
-  - finish: tool_calls
-"""
 
 
 def test_interleaved_tool_calls_arrive_one_block_after_another(

@@ -8,7 +8,7 @@ import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from helpers import ServeFactory, closing
+from helpers import INTERLEAVED, ServeFactory, closing
 from mockserver import MockServer
 
 SCENARIOS = """
@@ -150,16 +150,6 @@ def test_auto_responder_calls_a_required_tool(server: MockServer) -> None:
     call = response.output[0]
     assert call.type == "function_call" and call.name == "lookup"
     assert isinstance(json.loads(call.arguments)["query"], str)
-
-
-INTERLEAVED = """
-name: interleaved
-stream:
-  - tool_call: {name: get_weather, id: call_paris, arguments: '{"city":', index: 0}
-  - tool_call: {name: get_time, id: call_tokyo, index: 1, split: ['{"tz":', '"Asia/', 'Tokyo"}']}
-  - tool_call: {index: 0, arguments: '"Paris"}'}
-  - finish: tool_calls
-"""
 
 
 def test_interleaved_tool_calls_are_output_items_one_after_another(serve: ServeFactory) -> None:
