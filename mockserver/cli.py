@@ -20,6 +20,7 @@ from aiohttp import web
 from .config import CLIENT_TIMEOUT, MAX_BODY, Config
 from .errors import MockServerError, ScenarioErrors
 from .render import APIS, ApiRequest, BadRequest, plan_response
+from .render.api import skipped_steps
 from .runner import start_site
 from .scenario import load_scenarios, scenario_files
 from .scenario.describe import describe_match, describe_responses
@@ -313,6 +314,9 @@ def _show(args: argparse.Namespace) -> int:
             continue
         title = f"{scenario.name} · response {number + 1} of {len(scenario.responses)} · {api.name}"
         out.write(format_plan(plan, title))
+        skipped = skipped_steps(api, scenario.response_for(number))
+        if skipped:
+            out.write(f"   (left out: {api.name} has no form for {', '.join(skipped)})\n")
     return 0
 
 

@@ -176,3 +176,23 @@ def test_chaos_on_ollama_is_seeded_and_ndjson(serve: ServeFactory) -> None:
     bodies = b"".join(body for _, body in first)
     assert b"data:" not in bodies
     assert any(b'{"error":' in body for _, body in first)
+
+
+def test_steps_ollama_has_no_form_for_are_said_in_the_journal_and_in_show(
+    serve: ServeFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from mockserver.cli import main
+
+    server = serve(
+        "{name: extras, stream: [{comment: keep-alive}, {text: hi}, {event: {data: x}}, done]}", time_scale=0
+    )
+    parts = list(client(server, "extras").chat(model="m", messages=ASK, stream=True))
+    assert "".join(p.message.content or "" for p in parts) == "hi"
+    assert server.requests[-1].skipped == ["comment", "event", "done"]
+    scenarios = Path(__file__).resolve().parent.parent / "scenarios"
+    assert main(["show", "sse-extras", str(scenarios), "--api", "ollama"]) == 0
+    assert "(left out: ollama has no form for comment, event, done)" in capsys.readouterr().out
+    assert main(["show", "sse-extras", str(scenarios), "--api", "chat"]) == 0
+    assert "left out" not in capsys.readouterr().out

@@ -83,6 +83,7 @@ def _field_required(name: str) -> BadRequest:
 class AnthropicApi(ApiDefaults):
     name = "anthropic"
     routes = ("/v1/messages",)
+    unsupported = frozenset({"done"})  # Anthropic streams end with message_stop
 
     def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
         return {

@@ -64,6 +64,12 @@ class Api(Protocol):
         ...
 
     @property
+    def unsupported(self) -> frozenset[str]:
+        """Step kinds it has no form for: left out of its streams, said by `show` and
+        the journal (`skipped`)."""
+        ...
+
+    @property
     def heavy(self) -> bool:
         """Whether its answers can be large: rendered off the event loop."""
         ...
@@ -121,6 +127,7 @@ class ApiDefaults:
     malformed: bytes = MALFORMED_SSE
     cacheable = True
     heavy = False
+    unsupported: frozenset[str] = frozenset()
 
     def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
         return {"model": model, "messages": [{"role": "user", "content": message}], "stream": stream}
@@ -130,3 +137,11 @@ class ApiDefaults:
 
     def model_list(self, ids: list[str]) -> Any:
         return {"object": "list", "data": [{"id": model, "object": "model"} for model in ids]}
+
+
+def skipped_steps(api: Api, response: Response) -> list[str]:
+    """The kinds of `response`'s steps that `api` leaves out, each once, in order."""
+    from ..scenario.describe import step_kind  # the render layer reads scenario names
+
+    kinds = dict.fromkeys(step_kind(step) for step in response.stream)
+    return [kind for kind in kinds if kind in api.unsupported]

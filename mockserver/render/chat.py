@@ -29,6 +29,7 @@ from .script import Delta, ToolArgs, ToolStart, UsageItem
 class ChatApi(OpenAIErrors):
     name = "chat"
     routes = ("/v1/chat/completions",)
+    unsupported = frozenset({"reasoning"})  # Chat Completions has no channel for it
 
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
         if not isinstance(body, dict):

@@ -24,6 +24,7 @@ _REASONS = {"tool_calls": "stop", "function_call": "stop"}  # the words this API
 class CompletionsApi(OpenAIErrors):
     name = "completions"
     routes = ("/v1/completions",)
+    unsupported = frozenset({"reasoning", "refusal", "tool_call", "function_call"})  # text only
 
     def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
         return {"model": model, "prompt": message, "stream": stream}

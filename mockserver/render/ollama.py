@@ -51,6 +51,7 @@ _NS_PER_TOKEN = 7_700_000  # durations are made up from the counts: about 130 to
 class OllamaApi(ApiDefaults):
     name = "ollama"
     routes = ("/api/chat", "/api/generate")
+    unsupported = frozenset({"event", "comment", "done"})  # no NDJSON form
     model_list_routes = ("/api/tags",)
     stream_headers: ClassVar[dict[str, str]] = {"content-type": "application/x-ndjson"}
     # half a line, then its end: the client's json.loads fails on it

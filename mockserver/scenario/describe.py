@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from ..render.errors import status_for
-from .model import Response, Scenario
+from .model import (
+    Comment,
+    Content,
+    Done,
+    Event,
+    Fake,
+    Finish,
+    Raw,
+    Response,
+    Scenario,
+    Step,
+    Stop,
+    StreamError,
+    ToolCall,
+    Usage,
+    Wait,
+)
 
 
 def describe_match(scenario: Scenario) -> str:
@@ -40,3 +58,34 @@ def _response(response: Response) -> str:
         return f"{response.status or 200} body"
     count = len(response.stream)
     return f"stream of {count} step{'s' if count != 1 else ''}"
+
+
+def step_kind(step: Step) -> str:
+    """A step's kind, as the scenario language names it."""
+    match step:
+        case Content():
+            return step.channel  # text, reasoning or refusal
+        case Fake():
+            return "fake"
+        case ToolCall():
+            return "function_call" if step.legacy else "tool_call"
+        case Finish():
+            return "finish"
+        case Usage():
+            return "usage"
+        case StreamError():
+            return "error"
+        case Event():
+            return "event"
+        case Comment():
+            return "comment"
+        case Raw():
+            return "raw"
+        case Wait():
+            return "wait"
+        case Done():
+            return "done"
+        case Stop():
+            return step.how
+        case _:
+            assert_never(step)

@@ -19,6 +19,7 @@ from aiohttp.web_protocol import RequestPayloadError
 from ..config import Config, Options
 from ..errors import ScenarioNotFound
 from ..render import APIS, Api, ApiRequest, BadRequest, Plan
+from ..render.api import skipped_steps
 from ..render.auto import AUTO_NAME, auto_response
 from ..render.errors import ApiError
 from ..render.respond import plan_error
@@ -286,6 +287,7 @@ async def _plan(
         fresh_content=scenario is None,
     )
     # a heavy plan is not cached: the cache is touched only from the loop
+    entry.skipped = skipped_steps(api, response) or None
     plan = await state.offload.run(functools.partial(make, cache=False)) if _heavy(api, entry) else make()
     if scenario is None or scenario.chaos:
         picked = state.chaos.pick(request.headers.get("x-mock-session"), plan.streaming and plan.status < 400)
