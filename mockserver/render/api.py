@@ -64,6 +64,11 @@ class Api(Protocol):
         ...
 
     @property
+    def any_path(self) -> bool:
+        """Whether it answers paths no API routes, where a scenario's match.path names them."""
+        ...
+
+    @property
     def unsupported(self) -> frozenset[str]:
         """Step kinds it has no form for: left out of its streams, said by `show` and
         the journal (`skipped`)."""
@@ -128,6 +133,7 @@ class ApiDefaults:
     cacheable = True
     heavy = False
     unsupported: frozenset[str] = frozenset()
+    any_path = False
 
     def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
         return {"model": model, "messages": [{"role": "user", "content": message}], "stream": stream}

@@ -35,6 +35,7 @@ class RawApi(ApiDefaults):
     skipped. No `[DONE]` unless the scenario has a `done` step."""
 
     name = "raw"
+    any_path = True
     unsupported = frozenset({"reasoning", "refusal", "tool_call", "function_call", "finish", "usage"})
 
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:

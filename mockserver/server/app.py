@@ -38,7 +38,8 @@ log = logging.getLogger("mockserver.server")
 
 # Where each API lives, as the registry says; every one is also served under /s/NAME/.
 ROUTES: dict[str, Api] = {path: api for api in APIS.values() for path in api.routes}
-FALLBACK = APIS["raw"]  # any other path: raw SSE, when a scenario's match.path names it
+# any other path: the API that serves any path a scenario's match.path names (raw SSE)
+FALLBACK = next(api for api in APIS.values() if api.any_path)
 HEAVY_BODY = 64 * 1024  # a request body this large is rendered off the loop
 MAX_DEPTH = 128  # JSON nesting a request body may have (deeper recursion would fail)
 
