@@ -152,3 +152,30 @@ def test_sse_event_names_and_ids_stay_on_one_line() -> None:
         "s.yaml:3: stream[0].event.event: must be one line: a line break would split the event in two",
         "s.yaml:4: stream[1].event.id: must be one line: a line break would split the event in two",
     ]
+
+
+@pytest.mark.parametrize(
+    ("match", "says"),
+    [
+        ("{turn: 0}", "s.yaml:2: match.turn: must be at least 1"),
+        (
+            "{tool_result: {name: f, contains: a, regex: b}}",
+            "s.yaml:2: match.tool_result: give contains or regex, not both",
+        ),
+        ("{sytem: x}", "s.yaml:2: match.sytem: unknown key 'sytem' (did you mean 'system'?)"),
+        (
+            "{tool_result: {nme: f}}",
+            "s.yaml:2: match.tool_result.nme: unknown key 'nme' (did you mean 'name'?)",
+        ),
+    ],
+)
+def test_conversation_match_keys_are_checked_where_they_stand(match: str, says: str) -> None:
+    found = problems(f"name: x\nmatch: {match}\nstream: [{{text: y}}]\n")
+    assert found[0].startswith(says), found
+
+
+def test_conversation_templates() -> None:
+    found = problems('name: x\nstream: [{text: "{{ request.tool_result.f }}"}]\n')
+    assert (
+        "unknown placeholder {{ request.tool_result.f }} (did you mean 'request.tool_results'?)" in found[0]
+    )

@@ -19,7 +19,7 @@ from .api import ApiDefaults, Rendering
 from .blocks import Add, Block, Close, Open, final_blocks, one_at_a_time, segment
 from .data_stream import passthrough
 from .errors import ApiError
-from .openai_request import content_text
+from .openai_request import content_text, message_conversation
 from .plan import TimedEvent
 from .request import ApiRequest, BadRequest, Tool
 from .script import (
@@ -144,6 +144,7 @@ class AnthropicApi(ApiDefaults):
             tools=_tools(body.get("tools")),
             tool_choice=_tool_choice(body.get("tool_choice")),
             input_words=len(f"{content_text(system) if system else ''} {' '.join(texts)}".split()),
+            conversation=message_conversation(messages, content_text(system) if system else ""),
         )
 
     def error_body(self, error: ApiError, request_id: str = "") -> Any:

@@ -18,6 +18,7 @@ from .openai_request import (
     check_messages,
     check_stream,
     check_tools,
+    message_conversation,
     messages_text,
     require_model,
 )
@@ -53,6 +54,7 @@ class ChatApi(OpenAIErrors):
             tool_choice=tool_choice,
             include_usage=bool(options and options.get("include_usage")),
             input_words=len(all_text.split()),
+            conversation=message_conversation(messages),
         )
 
     def stream(self, rendering: Rendering) -> list[TimedEvent]:

@@ -25,9 +25,9 @@ from . import sse
 from .api import ApiDefaults, Rendering
 from .blocks import Add, Close, Open, segment
 from .errors import ApiError
-from .openai_request import content_text
+from .openai_request import content_text, message_conversation
 from .plan import TimedEvent
-from .request import ApiRequest, BadRequest, Tool
+from .request import ApiRequest, BadRequest, Conversation, Tool
 from .script import (
     CommentItem,
     Delta,
@@ -79,6 +79,7 @@ class OllamaApi(ApiDefaults):
                 model=model,
                 stream=stream,
                 last_message=prompt,
+                conversation=Conversation(system=str(system or ""), first_message=prompt),
                 input_words=len(f"{system} {prompt}".split()),
             )
         messages = body.get("messages", [])
@@ -92,6 +93,7 @@ class OllamaApi(ApiDefaults):
             last_message=content_text(users[-1].get("content")) if users else "",
             tools=_tools(body.get("tools")),
             input_words=sum(len(content_text(m.get("content")).split()) for m in messages),
+            conversation=message_conversation(messages),
         )
 
     def error_body(self, error: ApiError, request_id: str = "") -> Any:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from . import sse
 from .api import ApiDefaults
 from .errors import ApiError
-from .request import BadRequest, Tool
+from .request import BadRequest, Conversation, Tool, ToolOutput
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
@@ -184,3 +185,56 @@ def _tool_choice(choice: Any) -> str | None:
         if choice.get("type") in ("any", "required"):
             return "required"
     raise BadRequest("Invalid value for 'tool_choice'.", "tool_choice", "invalid_value")
+
+
+def _arguments_json(arguments: Any) -> str:
+    """Call arguments as JSON text: Chat sends a string, Ollama and Anthropic an object."""
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, sort_keys=True)
+
+
+def message_conversation(messages: list[Any], system: str = "") -> Conversation:
+    """The conversation in a list of role messages (Chat, Ollama, Anthropic): the turn
+    is 1 + the assistant messages; the tool results are those after the last one,
+    each tied to its call by id (or, where the API carries no id, by its tool name).
+    Chat and Ollama put calls in `tool_calls` and results in `tool` messages;
+    Anthropic puts them in `tool_use` / `tool_result` content blocks."""
+    names: dict[str, str] = {}
+    earlier: list[tuple[str, str, str]] = []
+    results: list[ToolOutput] = []
+    systems = [system] if system else []
+    turn, first = 1, ""
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        role, content = message.get("role"), message.get("content")
+        blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+        if role == "assistant":
+            turn += 1
+            results = []  # results answer the latest assistant turn
+            for call in message.get("tool_calls") or []:
+                function = call.get("function") if isinstance(call, dict) else None
+                if isinstance(function, dict):
+                    call_id, name = str(call.get("id") or ""), str(function.get("name") or "")
+                    names[call_id] = name
+                    earlier.append((call_id, name, _arguments_json(function.get("arguments", ""))))
+            for block in blocks:
+                if block.get("type") == "tool_use":
+                    call_id, name = str(block.get("id") or ""), str(block.get("name") or "")
+                    names[call_id] = name
+                    earlier.append((call_id, name, _arguments_json(block.get("input", {}))))
+        elif role == "tool":
+            call_id = str(message.get("tool_call_id") or "")
+            name = str(message.get("tool_name") or names.get(call_id, ""))
+            results.append(ToolOutput(name, call_id, content_text(content)))
+        elif role in ("system", "developer"):
+            systems.append(content_text(content))
+        elif role == "user":
+            for block in blocks:
+                if block.get("type") == "tool_result":
+                    call_id = str(block.get("tool_use_id") or "")
+                    results.append(
+                        ToolOutput(names.get(call_id, ""), call_id, content_text(block.get("content")))
+                    )
+            text = content_text(content)
+            first = first or text
+    return Conversation(turn, tuple(results), tuple(earlier), "\n".join(systems), first)

@@ -14,6 +14,33 @@ class Tool:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolOutput:
+    """A tool's result the client sends back: what answers one of the model's calls."""
+
+    name: str  # the tool's name ("" where the API carries neither name nor a known id)
+    id: str  # the id of the call it answers ("" where the API carries none)
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What the request carries of the conversation so far, read the way its API
+    carries history: this turn's number (1 + the assistant turns before it), the tool
+    results it brings back, the calls earlier assistant turns made, the system prompt,
+    and the first user message (which, with the session, tells conversations apart)."""
+
+    turn: int = 1
+    tool_results: tuple[ToolOutput, ...] = ()
+    earlier_calls: tuple[tuple[str, str, str], ...] = ()  # (id, name, arguments JSON)
+    system: str = ""
+    first_message: str = ""
+
+    def result_of(self, name: str) -> str:
+        """The latest result's content for tool `name` ("" if none)."""
+        return next((r.content for r in reversed(self.tool_results) if r.name == name), "")
+
+
+@dataclass(frozen=True, slots=True)
 class ApiRequest:
     """A request after its API parsed and checked it."""
 
@@ -29,6 +56,14 @@ class ApiRequest:
     path: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
     json: Any = None
+    conversation: Conversation = field(default_factory=Conversation)
+
+    @property
+    def turn(self) -> int:
+        return self.conversation.turn
+
+    def tool_result(self, name: str) -> str:
+        return self.conversation.result_of(name)
 
     def tool(self, name: str) -> Tool | None:
         return next((t for t in self.tools if t.name == name), None)

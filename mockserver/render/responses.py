@@ -19,7 +19,7 @@ from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import OpenAIErrors, check_stream, check_tools, content_text, invalid_type, require_model
 from .plan import TimedEvent
-from .request import ApiRequest, BadRequest
+from .request import ApiRequest, BadRequest, Conversation, ToolOutput
 from .script import (
     CommentItem,
     Delta,
@@ -67,6 +67,7 @@ class ResponsesApi(OpenAIErrors):
             tools=tools,
             tool_choice=tool_choice,
             input_words=len(f"{instructions or ''} {every}".split()),
+            conversation=_conversation(raw_input, instructions or ""),
         )
 
     def error_event(self, error: ApiError, line_ending: str) -> bytes:
@@ -378,3 +379,49 @@ class _ResponsesStream:
             item = _item(self.script, block, done=True)
             self.done_items[block.number] = item
             self.emit(at, {"type": "response.output_item.done", "output_index": block.number, "item": item})
+
+
+_ASSISTANT_ITEMS = ("function_call", "reasoning")
+
+
+def _conversation(raw_input: Any, instructions: str) -> Conversation:
+    """The conversation in `input` (replayed history): the turn is 1 + the runs of
+    assistant output items (messages, function calls, reasoning); the results are the
+    `function_call_output` items after the last run, tied to their calls by call_id.
+    (A `previous_response_id` chain is not followed here.)"""
+    if not isinstance(raw_input, list):
+        text = raw_input if isinstance(raw_input, str) else ""
+        return Conversation(system=instructions, first_message=text)
+    names: dict[str, str] = {}
+    earlier: list[tuple[str, str, str]] = []
+    results: list[ToolOutput] = []
+    systems = [instructions] if instructions else []
+    turn, first, in_run = 1, "", False
+    for item in raw_input:
+        if not isinstance(item, dict):
+            continue
+        kind, role = item.get("type", "message"), item.get("role")
+        assistant = kind in _ASSISTANT_ITEMS or (kind == "message" and role == "assistant")
+        if assistant and not in_run:
+            turn += 1
+            results = []
+        in_run = assistant
+        if kind == "function_call":
+            call_id, name = str(item.get("call_id") or ""), str(item.get("name") or "")
+            names[call_id] = name
+            earlier.append((call_id, name, str(item.get("arguments") or "")))
+        elif kind == "function_call_output":
+            call_id = str(item.get("call_id") or "")
+            output = item.get("output")
+            results.append(
+                ToolOutput(
+                    names.get(call_id, ""),
+                    call_id,
+                    output if isinstance(output, str) else content_text(output),
+                )
+            )
+        elif kind == "message" and role in ("system", "developer"):
+            systems.append(content_text(item.get("content")))
+        elif kind == "message" and role == "user":
+            first = first or content_text(item.get("content"))
+    return Conversation(turn, tuple(results), tuple(earlier), "\n".join(systems), first)

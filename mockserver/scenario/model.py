@@ -231,6 +231,16 @@ class BodyRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolResultRule:
+    """`match.tool_result`: a tool result the request must carry."""
+
+    name: str | None = None
+    id: str | None = None
+    contains: str | None = None
+    regex: Pattern | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
     method: str | None = None
     path: str | None = None
@@ -241,6 +251,9 @@ class Match:
     tools: str | None = None
     stream: bool | None = None
     priority: int = 0
+    turn: int | None = None  # 1 + the assistant turns in the request's history
+    tool_result: ToolResultRule | None = None
+    system: Pattern | None = None  # a regex on the system prompt
 
 
 @dataclass(frozen=True, slots=True)

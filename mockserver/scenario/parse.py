@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from ..errors import ScenarioError
 from . import fields as f
 from .fields import At
-from .model import BodyRule, Match, Response, Scenario, Timing, Transport, WriteSize
+from .model import BodyRule, Match, Response, Scenario, Timing, ToolResultRule, Transport, WriteSize
 from .pattern import Pattern
 from .source import Map, Node, Scalar, Seq, to_plain
 from .steps import parse_error_spec, parse_split, parse_stream, template
@@ -30,7 +30,21 @@ RESPONSE_KEYS = (
     "transport",
 )
 SCENARIO_KEYS = ("name", "description", "match", "seed", "responses", "then", "chaos")
-MATCH_KEYS = ("method", "path", "headers", "model", "body", "text", "tools", "stream", "priority")
+MATCH_KEYS = (
+    "method",
+    "path",
+    "headers",
+    "model",
+    "body",
+    "text",
+    "tools",
+    "stream",
+    "priority",
+    "turn",
+    "tool_result",
+    "system",
+)
+TOOL_RESULT_KEYS = ("name", "id", "contains", "regex")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # whole: no line break may follow
 LINE_ENDINGS = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
 THEN = ("repeat", "cycle")
@@ -253,7 +267,9 @@ def _transport(at: At) -> Transport:
 
 def parse_match(at: At) -> Match:
     f.mapping(at, MATCH_KEYS, "a match rule (a mapping)")
-    method, path, headers, model, body, text, tools, stream, priority = (at.key(k) for k in MATCH_KEYS)
+    method, path, headers, model, body, text, tools, stream, priority, turn, tool_result, system = (
+        at.key(k) for k in MATCH_KEYS
+    )
     return Match(
         method=f.string(method).upper() if method is not None else None,
         path=f.string(path) if path is not None else None,
@@ -264,6 +280,22 @@ def parse_match(at: At) -> Match:
         tools=f.string(tools) if tools is not None else None,
         stream=f.boolean(stream) if stream is not None else None,
         priority=f.integer(priority) if priority is not None else 0,
+        turn=f.integer(turn, minimum=1) if turn is not None else None,
+        tool_result=_tool_result(tool_result) if tool_result is not None else None,
+        system=_regex(system) if system is not None else None,
+    )
+
+
+def _tool_result(at: At) -> ToolResultRule:
+    f.mapping(at, TOOL_RESULT_KEYS, "a mapping with name, id, contains or regex")
+    name, call_id, contains, regex = (at.key(k) for k in TOOL_RESULT_KEYS)
+    if contains is not None and regex is not None:
+        raise at.error("give contains or regex, not both")
+    return ToolResultRule(
+        name=f.string(name, allow_numbers=True) if name is not None else None,
+        id=f.string(call_id, allow_numbers=True) if call_id is not None else None,
+        contains=f.string(contains, allow_numbers=True) if contains is not None else None,
+        regex=_regex(regex) if regex is not None else None,
     )
 
 

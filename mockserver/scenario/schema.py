@@ -18,6 +18,7 @@ from .parse import (
     SCENARIO_KEYS,
     THEN,
     TIMING_KEYS,
+    TOOL_RESULT_KEYS,
     TRANSPORT_KEYS,
     WRITE_SIZE_KEYS,
 )
@@ -199,6 +200,17 @@ def _match() -> dict[str, Any]:
             "tools": {"type": "string"},
             "stream": {"type": "boolean"},
             "priority": {"type": "integer"},
+            "turn": {"type": "integer", "minimum": 1},
+            "tool_result": _object(
+                {
+                    "name": {"type": ["string", "number"]},
+                    "id": {"type": ["string", "number"]},
+                    "contains": {"type": ["string", "number"]},
+                    "regex": {"type": ["string", "number"], "description": "a regular expression"},
+                },
+                TOOL_RESULT_KEYS,
+            ),
+            "system": {"type": ["string", "number"], "description": "a regular expression"},
         },
         MATCH_KEYS,
     )

@@ -10,7 +10,13 @@ from typing import Any, Protocol
 from .fields import suggest
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
-VARIABLES = ("request.model", "request.last_message", "request.headers.NAME")
+VARIABLES = (
+    "request.model",
+    "request.last_message",
+    "request.headers.NAME",
+    "request.turn",
+    "request.tool_results.NAME",
+)
 
 
 class TemplateValues(Protocol):
@@ -25,17 +31,28 @@ class TemplateValues(Protocol):
     @property
     def headers(self) -> Mapping[str, str]: ...
 
+    @property
+    def turn(self) -> int: ...
+
+    def tool_result(self, name: str) -> str:
+        """The latest result's content for tool `name` ("" if none)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Var:
-    name: str  # "model", "last_message" or "headers"
-    key: str = ""  # the header name, lower case
+    name: str  # "model", "last_message", "turn", "headers" or "tool_results"
+    key: str = ""  # the header name (lower case) or the tool's name
 
     def value(self, values: TemplateValues) -> str:
         if self.name == "model":
             return values.model
         if self.name == "last_message":
             return values.last_message
+        if self.name == "turn":
+            return str(values.turn)
+        if self.name == "tool_results":
+            return values.tool_result(self.key)
         return values.headers.get(self.key, "")
 
 
@@ -77,11 +94,19 @@ def compile_template(text: str) -> Template:
 
 
 def _variable(expression: str) -> Var:
-    if expression in ("request.model", "request.last_message"):
+    if expression in ("request.model", "request.last_message", "request.turn"):
         return Var(expression.split(".", 1)[1])
     if expression.startswith("request.headers.") and len(expression) > len("request.headers."):
         return Var("headers", expression[len("request.headers.") :].lower())
-    choices = ("request.model", "request.last_message", "request.headers")
+    if expression.startswith("request.tool_results.") and len(expression) > len("request.tool_results."):
+        return Var("tool_results", expression[len("request.tool_results.") :])
+    choices = (
+        "request.model",
+        "request.last_message",
+        "request.headers",
+        "request.turn",
+        "request.tool_results",
+    )
     raise ValueError(
         f"unknown placeholder {{{{ {expression} }}}}{suggest(expression, choices)}; "
         f"known: {', '.join(VARIABLES)}"

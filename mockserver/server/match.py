@@ -5,8 +5,8 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ..render.request import ApiRequest
-from ..scenario.model import BodyRule, Match
+from ..render.request import ApiRequest, ToolOutput
+from ..scenario.model import BodyRule, Match, ToolResultRule
 
 _MISSING = object()
 
@@ -37,6 +37,15 @@ def mismatch(rule: Match, request: ApiRequest) -> str | None:
         return f"tools: no tool named {rule.tools!r} offered (offered: {offered})"
     if rule.stream is not None and request.stream != rule.stream:
         return f"stream is {str(request.stream).lower()}, the rule wants {str(rule.stream).lower()}"
+    conversation = request.conversation
+    if rule.turn is not None and conversation.turn != rule.turn:
+        return f"turn is {conversation.turn}, the rule wants {rule.turn}"
+    if rule.system is not None and not rule.system.search(conversation.system):
+        return f"system {rule.system.pattern!r} not found in system prompt {_short(conversation.system)!r}"
+    if rule.tool_result is not None:
+        why = _tool_result_mismatch(rule.tool_result, conversation.tool_results)
+        if why is not None:
+            return why
     for body_rule in rule.body:
         why = _body_mismatch(body_rule, request.json)
         if why is not None:
@@ -92,3 +101,29 @@ def _contains(value: Any, wanted: Any) -> bool:
     if isinstance(value, dict) and isinstance(wanted, dict):
         return all(value.get(k, _MISSING) == v for k, v in wanted.items())
     return False
+
+
+def _tool_result_mismatch(rule: ToolResultRule, results: tuple[ToolOutput, ...]) -> str | None:
+    """Why no tool result in the request satisfies `rule` (None if one does)."""
+    for result in results:
+        if rule.name is not None and result.name != rule.name:
+            continue
+        if rule.id is not None and result.id != rule.id:
+            continue
+        if rule.contains is not None and rule.contains not in result.content:
+            continue
+        if rule.regex is not None and not rule.regex.search(result.content):
+            continue
+        return None
+    wanted = ", ".join(
+        f"{key} {value!r}"
+        for key, value in (
+            ("name", rule.name),
+            ("id", rule.id),
+            ("contains", rule.contains),
+            ("regex", rule.regex.pattern if rule.regex else None),
+        )
+        if value is not None
+    )
+    had = "; ".join(f"{r.name or '?'} ({r.id or 'no id'}): {_short(r.content, 40)!r}" for r in results)
+    return f"tool_result: none with {wanted or 'anything'} (the request had {had or 'no tool results'})"

@@ -97,6 +97,8 @@ class PlanCache:
             request.input_words,
             request.tool_choice,
             tuple((t.name, repr(t.parameters)) for t in request.tools),
+            request.conversation.turn,
+            request.conversation.tool_results,
             tuple(request.headers.get(name) for name in names),
         )
 
@@ -112,6 +114,7 @@ def _cacheable(api: Api, response: m.Response, request: ApiRequest) -> bool:
     return (
         api.cacheable
         and len(request.last_message) <= MAX_KEY_TEXT
+        and sum(len(r.content) for r in request.conversation.tool_results) <= MAX_KEY_TEXT
         and not response.timing.jitter
         and (size is None or size.minimum == size.maximum)
     )
