@@ -219,6 +219,7 @@ class MockServer(BackgroundServer):
     def reset(self) -> None:
         """Forget counters, journal, added scenarios and changed settings."""
         self._added_names.clear()
+        self._added = 0  # default names (added-1, ...) start again, as the scenarios do
         self._call(lambda state: state.reset())
 
     def take_misses(self) -> list[str]:

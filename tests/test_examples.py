@@ -126,7 +126,32 @@ def check_error_statuses(server: MockServer, name: str) -> None:
     assert caught.value.status_code == status
 
 
+def tool_loop(*answers: str) -> Callable[[MockServer, str], None]:
+    """Run the scenario's agent loop with the openai SDK: every tool call gets a
+    scripted result; the final text is checked."""
+
+    def check(server: MockServer, name: str) -> None:
+        results = {"get_weather": "sunny", "find_restaurant": "Da Mario"}
+        question = "Plan my trip" if name == "agent-trip" else "Plan a dinner"
+        client = openai_client(server, name, max_retries=2)
+        messages: list[dict[str, object]] = [{"role": "user", "content": question}]
+        for _ in range(4):  # bounded: the scenarios need two turns
+            message = client.chat.completions.create(model="m", messages=messages).choices[0].message  # type: ignore[arg-type]
+            if not message.tool_calls:
+                break
+            messages.append(message.model_dump(exclude_none=True))
+            for call in message.tool_calls:
+                messages.append(
+                    {"role": "tool", "tool_call_id": call.id, "content": results[call.function.name]}
+                )  # type: ignore[union-attr]
+        assert message.content in answers
+
+    return check
+
+
 EXPECTED: dict[str, Callable[[MockServer, str], None]] = {
+    "agent-trip": tool_loop("It is sunny in Paris: pack accordingly."),
+    "agent-two-tools": tool_loop("Book Da Mario; the weather: sunny."),
     "hello-stream": says("Hello! I am a scripted reply from mockserver, streamed one word at a time."),
     "weather-tool-call": check_weather,
     "parallel-tool-calls": check_parallel,

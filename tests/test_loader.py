@@ -39,7 +39,7 @@ def test_every_problem_is_reported_with_line_and_path() -> None:
         "content_filter, function_call (did you mean 'stop'?)",
         "s.yaml:7: stream[3].wait: expected a duration such as 250ms, 1.5s or a number of "
         "seconds, got '3 hours'",
-        "s.yaml:8: timming: unknown key 'timming' (did you mean 'timing'?); expected one of: body, chaos, "
+        "s.yaml:8: timming: unknown key 'timming' (did you mean 'timing'?); expected one of: body, chaos, conversation, "
         "created, description, done, error, headers, id, match, model, name, responses, seed, "
         "split, status, stream, then, timing, transport",
     ]

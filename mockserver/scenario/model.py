@@ -257,6 +257,16 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class Turn:
+    """One turn of a `conversation:`: its responses (a retry of the turn gets the next)
+    and an optional guard on the request."""
+
+    responses: tuple[Response, ...]
+    match: Match | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     responses: tuple[Response, ...]
@@ -267,6 +277,12 @@ class Scenario:
     seed: int | None = None
     cycle: bool = False
     chaos: bool = True  # `chaos: false`: never inject faults into this scenario
+    # `conversation:`: turn k of a conversation gets conversation[k-1] (the last repeats);
+    # `responses` then holds every turn's responses, for listing them
+    conversation: tuple[Turn, ...] = ()
+
+    def turn_for(self, turn: int) -> Turn:
+        return self.conversation[min(turn, len(self.conversation)) - 1]
 
     def response_index(self, number: int) -> int:
         """Which response answers this scenario's request `number` (0-based)."""

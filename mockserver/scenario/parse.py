@@ -9,7 +9,17 @@ from typing import Any, TypeVar
 from ..errors import ScenarioError
 from . import fields as f
 from .fields import At
-from .model import BodyRule, Match, Response, Scenario, Timing, ToolResultRule, Transport, WriteSize
+from .model import (
+    BodyRule,
+    Match,
+    Response,
+    Scenario,
+    Timing,
+    ToolResultRule,
+    Transport,
+    Turn,
+    WriteSize,
+)
 from .pattern import Pattern
 from .source import Map, Node, Scalar, Seq, to_plain
 from .steps import parse_error_spec, parse_split, parse_stream, template
@@ -29,7 +39,8 @@ RESPONSE_KEYS = (
     "done",
     "transport",
 )
-SCENARIO_KEYS = ("name", "description", "match", "seed", "responses", "then", "chaos")
+SCENARIO_KEYS = ("name", "description", "match", "seed", "responses", "then", "chaos", "conversation")
+TURN_KEYS = ("match", "responses")  # besides a response's own keys
 MATCH_KEYS = (
     "method",
     "path",
@@ -100,8 +111,12 @@ def parse_scenario(at: At, default_name: str | None) -> tuple[Scenario | None, l
     if not isinstance(at.node, Map):
         return None, [at.error(f"expected a scenario (a mapping), got {f.kind_of(at.node)}")]
     collect.errors.extend(f.unknown_keys(at, SCENARIO_KEYS + RESPONSE_KEYS))
-    if "responses" in at.node.items:
+    if "responses" in at.node.items or "conversation" in at.node.items:
         collect.errors.extend(_response_keys_beside_responses(at))
+    if "responses" in at.node.items and "conversation" in at.node.items:
+        conversation_at = at.key("conversation")
+        assert conversation_at is not None
+        collect.errors.append(conversation_at.error("give `responses` or `conversation`, not both"))
 
     name = collect.read(at.key("name"), _name, default_name)
     if name is None:
@@ -113,18 +128,14 @@ def parse_scenario(at: At, default_name: str | None) -> tuple[Scenario | None, l
     chaos = collect.read(at.key("chaos"), f.boolean, True)
 
     responses_at = at.key("responses")
+    conversation_at = at.key("conversation")
     responses: list[Response] = []
+    turns: list[Turn] = []
     if responses_at is not None:
-        try:
-            f.sequence(responses_at, "a list of responses")
-            if isinstance(responses_at.node, Seq) and not responses_at.node.items:
-                raise responses_at.error("needs at least one response")
-            for item in responses_at.items():
-                response = parse_response(item, collect, item_keys_only=True)
-                if response is not None:
-                    responses.append(response)
-        except ScenarioError as exc:
-            collect.errors.append(exc)
+        responses = _response_list(responses_at, collect)
+    elif conversation_at is not None:
+        turns = _conversation(conversation_at, collect)
+        responses = [response for turn in turns for response in turn.responses]
     else:
         response = parse_response(at, collect, item_keys_only=False)
         if response is not None:
@@ -141,6 +152,7 @@ def parse_scenario(at: At, default_name: str | None) -> tuple[Scenario | None, l
             responses=tuple(responses),
             cycle=cycle,
             chaos=chaos,
+            conversation=tuple(turns),
             file=at.file,
             line=at.line,
         ),
@@ -148,9 +160,55 @@ def parse_scenario(at: At, default_name: str | None) -> tuple[Scenario | None, l
     )
 
 
+def _response_list(at: At, collect: Collector) -> list[Response]:
+    responses: list[Response] = []
+    try:
+        f.sequence(at, "a list of responses")
+        if isinstance(at.node, Seq) and not at.node.items:
+            raise at.error("needs at least one response")
+        for item in at.items():
+            response = parse_response(item, collect, item_keys_only=True)
+            if response is not None:
+                responses.append(response)
+    except ScenarioError as exc:
+        collect.errors.append(exc)
+    return responses
+
+
+def _conversation(at: At, collect: Collector) -> list[Turn]:
+    """`conversation:`: a list of turns, each a response (or `responses:`) with an
+    optional `match:` guard."""
+    turns: list[Turn] = []
+    try:
+        f.sequence(at, "a list of turns")
+        if isinstance(at.node, Seq) and not at.node.items:
+            raise at.error("needs at least one turn")
+    except ScenarioError as exc:
+        collect.errors.append(exc)
+        return turns
+    for turn_at in at.items():
+        if not isinstance(turn_at.node, Map):
+            collect.errors.append(
+                turn_at.error(f"expected a turn (a mapping), got {f.kind_of(turn_at.node)}")
+            )
+            continue
+        collect.errors.extend(f.unknown_keys(turn_at, TURN_KEYS + RESPONSE_KEYS))
+        guard = collect.read(turn_at.key("match"), parse_match, None)
+        inner = turn_at.key("responses")
+        if inner is not None:
+            collect.errors.extend(_response_keys_beside_responses(turn_at))
+            responses = _response_list(inner, collect)
+        else:
+            response = parse_response(turn_at, collect, item_keys_only=False)
+            responses = [response] if response is not None else []
+        if responses:
+            turns.append(Turn(tuple(responses), guard, turn_at.line))
+    return turns
+
+
 def _response_keys_beside_responses(at: At) -> list[ScenarioError]:
     return [
-        child.error(f"`{key}` belongs to a response; with `responses:` put it inside each response")
+        child.error(f"`{key}` belongs to a response; with `responses:` or `conversation:` put it inside each")
         for key, child in at.entries()
         if key in RESPONSE_KEYS
     ]

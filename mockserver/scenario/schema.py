@@ -20,6 +20,7 @@ from .parse import (
     TIMING_KEYS,
     TOOL_RESULT_KEYS,
     TRANSPORT_KEYS,
+    TURN_KEYS,
     WRITE_SIZE_KEYS,
 )
 from .steps import (
@@ -227,6 +228,18 @@ def json_schema() -> dict[str, Any]:
         "responses": {"type": "array", "minItems": 1, "items": _object(response, RESPONSE_KEYS)},
         "then": {"enum": list(THEN)},
         "chaos": {"type": "boolean"},
+        "conversation": {
+            "type": "array",
+            "minItems": 1,
+            "items": _object(
+                {
+                    "match": _match(),
+                    "responses": {"type": "array", "minItems": 1, "items": _object(response, RESPONSE_KEYS)},
+                    **response,
+                },
+                TURN_KEYS + RESPONSE_KEYS,
+            ),
+        },
     }
     assert set(scenario_only) == set(SCENARIO_KEYS)
     scenario = _object({**scenario_only, **response}, SCENARIO_KEYS + RESPONSE_KEYS)

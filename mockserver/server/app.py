@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from .admin import add_admin_routes
 from .chaos import apply as chaos_apply
 from .cors import install_cors, preflight
 from .journal import Entry
+from .match import mismatch
 from .models import get_model, list_models, list_models_of
 from .offload import give_back_memory
 from .player import Outcome, play
@@ -129,6 +131,9 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             parsed = await _parse(request, api, parsed, raw, entry)
             named = prefix_name or headers.get("x-mock-scenario")
             scenario = _choose(state, parsed, named, raw)
+            turn_response = None
+            if scenario is not None and scenario.conversation:
+                turn_response = _turn_response(state, scenario, parsed, headers.get("x-mock-session"), entry)
         except _Refusal as refusal:
             plan = plan_error(api, refusal.error, parsed, f"error/{request.path}")
             return await play(request, plan, 0.0, outcome)
@@ -139,8 +144,11 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
         else:
             entry.scenario = scenario.name
             state.used.add(scenario.name)
-            entry.response_index = scenario.response_index(number)
-            response = scenario.responses[entry.response_index]
+            if turn_response is not None:
+                response = turn_response
+            else:
+                entry.response_index = scenario.response_index(number)
+                response = scenario.responses[entry.response_index]
             seed = scenario.seed if scenario.seed is not None else state.settings.seed
         # the plan is passed on, not kept here: once written, the player lets go of
         # it, so an open, stalled stream holds as little as it can
@@ -262,6 +270,33 @@ def _choose(state: ServerState, request: ApiRequest, named: str | None, raw: boo
             f"Loaded scenarios: {', '.join(exc.known) or 'none'}."
         )
         raise _Refusal(404, message, None, "scenario_not_found") from None
+
+
+def _turn_response(
+    state: ServerState, scenario: Scenario, request: ApiRequest, session: str | None, entry: Entry
+) -> Response:
+    """The response of a `conversation:` scenario for the request's turn. Retries of
+    a turn (the same conversation, turn and session) walk that turn's `responses`,
+    so a 503 and the client's retry stay on the turn, and conversations told apart by
+    their first user message (and session) never move each other."""
+    number = request.conversation.turn
+    position = min(number, len(scenario.conversation)) - 1
+    turn = scenario.conversation[position]
+    conversation = hashlib.blake2b(
+        f"{session or ''}\0{request.conversation.first_message}".encode("utf-8", "surrogatepass"),
+        digest_size=6,
+    ).hexdigest()
+    entry.turn, entry.conversation = number, conversation
+    if turn.match is not None:
+        why = mismatch(turn.match, request)
+        if why is not None:
+            message = f"mockserver: {scenario.name}, turn {number} (of {len(scenario.conversation)}): {why}"
+            state.misses.append(message)
+            raise _Refusal(404, message, None, "turn_guard_failed")
+    retry = state.next_number(f"{scenario.name}\0{conversation}\0turn {position}", session)
+    index = min(retry, len(turn.responses) - 1)
+    entry.response_index = sum(len(t.responses) for t in scenario.conversation[:position]) + index
+    return turn.responses[index]
 
 
 async def _plan(

@@ -73,6 +73,8 @@ class Entry:
     events_total: int = 0  # how many the plan had
     bytes_sent: int = 0
     fault: str | None = None
+    turn: int | None = None  # a `conversation:` scenario's turn this request was
+    conversation: str | None = None  # which conversation (from the session and first message)
     skipped: list[str] | None = None  # step kinds of the response this API has no form for
     ending: str | None = None  # close, disconnect, reset or stall, as scripted
     left_early: bool = False  # the client closed the connection before the stream ended
