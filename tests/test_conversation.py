@@ -147,3 +147,49 @@ def test_conversation_errors_point_at_file_line_and_key(text: str, says: str) ->
     with pytest.raises(ScenarioErrors) as caught:
         load_text(text, "s.yaml")
     assert says in "\n".join(e.format() for e in caught.value.errors)
+
+
+def test_ids_and_arguments_that_do_not_echo_become_warnings(server: MockServer) -> None:
+    client = openai_client(server)
+    first = client.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "weather?"}], tools=TOOLS
+    )
+    message = first.choices[0].message
+    (call,) = message.tool_calls or []
+    echoed = message.model_dump(exclude_none=True)
+    echoed["tool_calls"][0]["function"]["arguments"] = '{"city": "Rome"}'  # not what was streamed
+    messages = [
+        {"role": "user", "content": "weather?"},
+        echoed,
+        {"role": "tool", "tool_call_id": call.id, "content": "sunny"},
+        {"role": "tool", "tool_call_id": "call_made_up", "content": "sunny"},
+    ]
+    client.with_options(max_retries=2).chat.completions.create(model="m", messages=messages, tools=TOOLS)  # type: ignore[arg-type]
+    warnings = server.requests[-1].warnings
+    assert warnings == [
+        "tool result for 'call_made_up': mockserver made no such call in this conversation",
+        f'call {call.id!r} (get_weather) came back with arguments \'{{"city": "Rome"}}\'; '
+        'mockserver streamed \'{"city":"Paris"}\'',
+    ]
+    assert server.requests[0].warnings is None
+
+
+def test_anthropic_ids_echo_without_warnings(server: MockServer) -> None:
+    import anthropic
+
+    with anthropic.Anthropic(base_url=server.url, api_key="k", max_retries=2) as claude:
+        ask: dict[str, Any] = {
+            "model": "claude-test",
+            "max_tokens": 100,
+            "tools": [{"name": "get_weather", "input_schema": {"type": "object"}}],
+        }
+        messages: list[dict[str, Any]] = [{"role": "user", "content": "weather?"}]
+        first = claude.messages.create(messages=messages, **ask)  # type: ignore[arg-type]
+        (use,) = [b for b in first.content if b.type == "tool_use"]
+        messages += [
+            {"role": "assistant", "content": [b.model_dump() for b in first.content]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "sunny"}]},
+        ]
+        final = claude.messages.create(messages=messages, **ask)  # type: ignore[arg-type]
+    assert final.content[0].text == "It is sunny in Paris."  # type: ignore[union-attr]
+    assert [e.warnings for e in server.requests] == [None, None, None]

@@ -93,6 +93,11 @@ class AnthropicApi(ApiDefaults):
             "stream": stream,
         }
 
+    def issued_calls(self, script: Script) -> tuple[tuple[str, str, str], ...]:
+        return tuple(
+            (_wire_id(call.id, call.id_given), call.name, call.arguments) for call in script.reply.tool_calls
+        )
+
     def restamp_pairs(self, response: Response, old: Identity, new: Identity) -> list[tuple[str, str]]:
         """Thinking signatures, by block number, derive from the token."""
         if not any(isinstance(s, Content) and s.channel == "reasoning" for s in response.stream):
@@ -130,7 +135,7 @@ class AnthropicApi(ApiDefaults):
                 raise _field_required(f"messages.{i}.content")
             text = content_text(message["content"])
             texts.append(text)
-            if message["role"] == "user":
+            if message["role"] == "user" and text:  # not a message of tool results only
                 last = text
         stream = body.get("stream", False)
         if not isinstance(stream, bool):
@@ -203,9 +208,12 @@ def _tool_choice(raw: Any) -> str | None:
 def _tool_id(script: Script, block: Block) -> str:
     tool = block.tool
     assert tool is not None
-    if tool.id_given:
-        return tool.id
-    return "toolu_01" + tool.id.removeprefix("call_")
+    return _wire_id(tool.id, tool.id_given)
+
+
+def _wire_id(made: str, given: bool) -> str:
+    """A tool call's id in Anthropic's spelling (`toolu_01…`), unless the scenario set it."""
+    return made if given else "toolu_01" + made.removeprefix("call_")
 
 
 def _signature(script: Script, block: Block) -> str:

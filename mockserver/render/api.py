@@ -92,6 +92,10 @@ class Api(Protocol):
         """The smallest valid request body of this API (`mockserver show` renders for it)."""
         ...
 
+    def issued_calls(self, script: Script) -> tuple[tuple[str, str, str], ...]:
+        """The tool calls a response makes, as (the id on its wire, name, arguments)."""
+        ...
+
     def restamp_pairs(self, response: Response, old: Identity, new: Identity) -> list[tuple[str, str]]:
         """Strings of its own, besides the shared ids, that derive from the request's
         identity, each (the template's, this request's), of equal length."""
@@ -143,6 +147,9 @@ class ApiDefaults:
 
     def model_list(self, ids: list[str]) -> Any:
         return {"object": "list", "data": [{"id": model, "object": "model"} for model in ids]}
+
+    def issued_calls(self, script: Script) -> tuple[tuple[str, str, str], ...]:
+        return tuple((call.id, call.name, call.arguments) for call in script.reply.tool_calls)
 
 
 def skipped_steps(api: Api, response: Response) -> list[str]:

@@ -39,6 +39,9 @@ class Plan:
     hold: float | None = None  # for "stall": how long before dropping; None = until the client leaves
     headers_delay: float = 0.0
     coalesce: bool = True  # writes already due may be merged (not when write_size cuts them)
+    # the tool calls it makes, as (id on the wire, name, arguments JSON): the ids the
+    # client must echo back in its next turn
+    issued: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def writes(self) -> tuple[Write, ...]:

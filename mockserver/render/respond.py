@@ -3,6 +3,7 @@ by `mockserver show`, so both produce the same bytes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 from ..scenario.model import Response
@@ -73,9 +74,9 @@ def plan_response(
     content = base if fresh_content else content_seed(seed, scenario, response)
     script = build(response, request, request, base, content, seed)
     rendering = Rendering(script, request, response)
-    if request.stream:
-        return _stream_plan(api, rendering, base)
-    return _complete_plan(api, rendering, base)
+    plan = _stream_plan(api, rendering, base) if request.stream else _complete_plan(api, rendering, base)
+    issued = api.issued_calls(script)
+    return replace(plan, issued=issued) if issued else plan
 
 
 def _headers(

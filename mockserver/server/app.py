@@ -130,6 +130,8 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
         try:
             parsed = await _parse(request, api, parsed, raw, entry)
             named = prefix_name or headers.get("x-mock-scenario")
+            entry.conversation = conversation_id(headers.get("x-mock-session"), parsed)
+            entry.warnings = _echo_warnings(state, entry.conversation, parsed) or None
             scenario = _choose(state, parsed, named, raw)
             turn_response = None
             if scenario is not None and scenario.conversation:
@@ -272,6 +274,41 @@ def _choose(state: ServerState, request: ApiRequest, named: str | None, raw: boo
         raise _Refusal(404, message, None, "scenario_not_found") from None
 
 
+def conversation_id(session: str | None, request: ApiRequest) -> str:
+    """Which conversation a request belongs to: its session and first user message."""
+    key = f"{session or ''}\0{request.conversation.first_message}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(key, digest_size=6).hexdigest()
+
+
+def _echo_warnings(state: ServerState, conversation: str, request: ApiRequest) -> list[str]:
+    """What the client sent back wrong: a tool result for a call mockserver never
+    made in this conversation, or a call's arguments other than those it streamed."""
+    known = state.issued.get(conversation)
+    if not known:
+        return []
+    warnings = []
+    for result in request.conversation.tool_results:
+        if result.id and result.id not in known:
+            warnings.append(
+                f"tool result for {result.id!r}: mockserver made no such call in this conversation"
+            )
+    for call_id, name, arguments in request.conversation.earlier_calls:
+        streamed = known.get(call_id)
+        if streamed is not None and not _same_json(streamed[1], arguments):
+            warnings.append(
+                f"call {call_id!r} ({name}) came back with arguments {arguments!r}; "
+                f"mockserver streamed {streamed[1]!r}"
+            )
+    return warnings
+
+
+def _same_json(a: str, b: str) -> bool:
+    try:
+        return bool(json.loads(a) == json.loads(b))
+    except ValueError:
+        return a == b
+
+
 def _turn_response(
     state: ServerState, scenario: Scenario, request: ApiRequest, session: str | None, entry: Entry
 ) -> Response:
@@ -282,11 +319,8 @@ def _turn_response(
     number = request.conversation.turn
     position = min(number, len(scenario.conversation)) - 1
     turn = scenario.conversation[position]
-    conversation = hashlib.blake2b(
-        f"{session or ''}\0{request.conversation.first_message}".encode("utf-8", "surrogatepass"),
-        digest_size=6,
-    ).hexdigest()
-    entry.turn, entry.conversation = number, conversation
+    conversation = conversation_id(session, request)
+    entry.turn = number
     if turn.match is not None:
         why = mismatch(turn.match, request)
         if why is not None:
@@ -325,6 +359,8 @@ async def _plan(
     # a heavy plan is not cached: the cache is touched only from the loop
     entry.skipped = skipped_steps(api, response) or None
     plan = await state.offload.run(functools.partial(make, cache=False)) if _heavy(api, entry) else make()
+    if plan.issued and entry.conversation is not None:
+        state.remember_calls(entry.conversation, plan.issued)
     if scenario is None or scenario.chaos:
         picked = state.chaos.pick(request.headers.get("x-mock-session"), plan.streaming and plan.status < 400)
         if picked is not None:

@@ -75,6 +75,7 @@ class Entry:
     fault: str | None = None
     turn: int | None = None  # a `conversation:` scenario's turn this request was
     conversation: str | None = None  # which conversation (from the session and first message)
+    warnings: list[str] | None = None  # what the client echoed wrong (tool-call ids, arguments)
     skipped: list[str] | None = None  # step kinds of the response this API has no form for
     ending: str | None = None  # close, disconnect, reset or stall, as scripted
     left_early: bool = False  # the client closed the connection before the stream ended

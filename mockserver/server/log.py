@@ -68,7 +68,10 @@ class RequestLog:
             parts.append(self._paint(f"client left after event {entry.left_after_event}", "yellow"))
         elif entry.ending not in (None, "close"):
             parts.append(str(entry.ending))
-        return "  ".join(parts)
+        line = "  ".join(parts)
+        for warning in entry.warnings or ():
+            line += "\n" + self._paint(f"    warning: {warning}", "yellow")
+        return line
 
     def _json(self, entry: Entry) -> str:
         record = entry.to_dict()

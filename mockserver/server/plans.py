@@ -172,4 +172,14 @@ class _Entry:
                 if old in encoded:  # only the request-id header holds one
                     encoded = encoded.replace(old, new)
             headers.append((name, encoded.decode()))
-        return replace(self.plan, headers=tuple(headers), body=body)
+        issued = tuple(
+            (_swapped(call_id, swaps), name, arguments) for call_id, name, arguments in self.plan.issued
+        )
+        return replace(self.plan, headers=tuple(headers), body=body, issued=issued)
+
+
+def _swapped(text: str, swaps: list[tuple[bytes, bytes]]) -> str:
+    encoded = text.encode()
+    for old, new in swaps:
+        encoded = encoded.replace(old, new)
+    return encoded.decode()

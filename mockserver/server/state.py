@@ -4,7 +4,7 @@ request counters, the journal, and failures to report."""
 from __future__ import annotations
 
 import traceback
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -18,6 +18,7 @@ from .plans import PlanCache
 from .select import Counters, Registry
 
 MAX_FAILURES = 20
+MAX_CONVERSATIONS = 10_000  # conversations whose streamed tool calls are remembered
 
 
 @dataclass
@@ -51,6 +52,9 @@ class ServerState:
     # strict mode's misses, explained (the fixture fails the test with them), newest kept
     misses: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_FAILURES))
     used: set[str] = field(default_factory=set)  # scenarios that answered a request
+    # the tool calls streamed in each conversation, id → (name, arguments): what the
+    # client must echo back; the least recently used conversations are forgotten
+    issued: OrderedDict[str, dict[str, tuple[str, str]]] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         config = self.config
@@ -86,6 +90,7 @@ class ServerState:
         self.failures.clear()
         self.misses.clear()
         self.used.clear()
+        self.issued.clear()
         self.plans.clear()
         self.chaos.configure(replace(self.initial_chaos))
 
@@ -102,6 +107,13 @@ class ServerState:
             self.registry.add(scenario)
             names.append(scenario.name)
         return names
+
+    def remember_calls(self, conversation: str, calls: tuple[tuple[str, str, str], ...]) -> None:
+        known = self.issued.pop(conversation, {})
+        known.update({call_id: (name, arguments) for call_id, name, arguments in calls if call_id})
+        self.issued[conversation] = known
+        while len(self.issued) > MAX_CONVERSATIONS:
+            self.issued.popitem(last=False)
 
     def next_number(self, scenario: str, session: str | None) -> int:
         """The request number for `scenario`, counted per X-Mock-Session value so
