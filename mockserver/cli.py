@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .config import CLIENT_TIMEOUT, MAX_BODY, Config
+from .config import CLIENT_TIMEOUT, MAX_BODY, STORE_SIZE, Config
 from .errors import MockServerError, ScenarioErrors
 from .render import APIS, ApiRequest, BadRequest, plan_response
 from .render.api import skipped_steps
@@ -160,6 +160,13 @@ def _parser() -> argparse.ArgumentParser:
         f"a body over {DEFAULT_ENTRY_BODY} bytes is kept as its size, hash and start",
         type=int,
         metavar="BYTES",
+    )
+    serve.env_option(
+        "--store-size",
+        STORE_SIZE,
+        f"Responses answers kept so previous_response_id can continue them (default {STORE_SIZE})",
+        type=int,
+        metavar="N",
     )
     serve.env_option(
         "--max-body",

@@ -17,6 +17,7 @@ from .server.journal import DEFAULT_BYTES, DEFAULT_SIZE
 
 MAX_BODY = 32 * 1024 * 1024  # bytes a request body may have; more gets a 413
 CLIENT_TIMEOUT = 10.0  # seconds a client has to send a request head, or its body
+STORE_SIZE = 1000  # Responses answers kept so previous_response_id can continue them
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -35,6 +36,7 @@ class Config:
     cors: tuple[str, ...] | list[str] | str = ("*",)  # origins that may call the API; () none
     max_body: int = MAX_BODY
     client_timeout: float = CLIENT_TIMEOUT
+    store_size: int = STORE_SIZE  # answers kept for previous_response_id
 
     def __post_init__(self) -> None:
         if self.time_scale < 0:
@@ -46,8 +48,8 @@ class Config:
             )
         if not 0 <= self.chaos <= 1:
             raise MockServerError(f"chaos must be a rate from 0 to 1, got {self.chaos}")
-        if self.max_body < 1 or self.client_timeout <= 0:
-            raise MockServerError("max_body and client_timeout must be positive")
+        if self.max_body < 1 or self.client_timeout <= 0 or self.store_size < 1:
+            raise MockServerError("max_body, client_timeout and store_size must be positive")
         try:
             faults = parse_faults(
                 self.chaos_faults if isinstance(self.chaos_faults, str) else list(self.chaos_faults)
@@ -98,3 +100,4 @@ class Options(TypedDict, total=False):
     cors: tuple[str, ...] | list[str] | str
     max_body: int
     client_timeout: float
+    store_size: int

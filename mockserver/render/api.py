@@ -6,6 +6,7 @@ to know about it. Nothing outside its module asks for an API by name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -64,6 +65,12 @@ class Api(Protocol):
         ...
 
     @property
+    def keeps_history(self) -> bool:
+        """Whether the server keeps its answers for later requests (`to_store`), and
+        serves them at GET and DELETE `{route}/{id}`."""
+        ...
+
+    @property
     def any_path(self) -> bool:
         """Whether it answers paths no API routes, where a scenario's match.path names them."""
         ...
@@ -94,6 +101,17 @@ class Api(Protocol):
 
     def issued_calls(self, script: Script) -> tuple[tuple[str, str, str], ...]:
         """The tool calls a response makes, as (the id on its wire, name, arguments)."""
+        ...
+
+    def with_history(self, request: ApiRequest, stored: Callable[[str], Any]) -> ApiRequest:
+        """The request with the history the server keeps for it (Responses'
+        `previous_response_id`: `stored(id)` gives what was stored, or None).
+        Raises BadRequest for history it does not have."""
+        ...
+
+    def to_store(self, request: ApiRequest, body: bytes) -> tuple[str, Any] | None:
+        """What to keep of an answer so a later request can continue from it: (its id,
+        the stored value), or None (nothing kept: most APIs carry history themselves)."""
         ...
 
     def restamp_pairs(self, response: Response, old: Identity, new: Identity) -> list[tuple[str, str]]:
@@ -138,6 +156,7 @@ class ApiDefaults:
     heavy = False
     unsupported: frozenset[str] = frozenset()
     any_path = False
+    keeps_history = False
 
     def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
         return {"model": model, "messages": [{"role": "user", "content": message}], "stream": stream}
@@ -150,6 +169,12 @@ class ApiDefaults:
 
     def issued_calls(self, script: Script) -> tuple[tuple[str, str, str], ...]:
         return tuple((call.id, call.name, call.arguments) for call in script.reply.tool_calls)
+
+    def with_history(self, request: ApiRequest, stored: Callable[[str], Any]) -> ApiRequest:
+        return request
+
+    def to_store(self, request: ApiRequest, body: bytes) -> tuple[str, Any] | None:
+        return None
 
 
 def skipped_steps(api: Api, response: Response) -> list[str]:

@@ -9,6 +9,8 @@ step asks for it.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, assert_never
 
@@ -42,6 +44,7 @@ _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"
 class ResponsesApi(OpenAIErrors):
     name = "responses"
     routes = ("/v1/responses",)
+    keeps_history = True  # previous_response_id; GET and DELETE /v1/responses/{id}
 
     def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
         return {"model": model, "input": message, "stream": stream}
@@ -72,6 +75,41 @@ class ResponsesApi(OpenAIErrors):
 
     def error_event(self, error: ApiError, line_ending: str) -> bytes:
         return sse.named("error", sse.to_json(_error_payload(error, 0)), line_ending)
+
+    def with_history(self, request: ApiRequest, stored: Callable[[str], Any]) -> ApiRequest:
+        """`previous_response_id`: this request continues the stored chain, whose
+        items (inputs and outputs so far) come before its own input."""
+        body = request.json
+        previous = body.get("previous_response_id") if isinstance(body, dict) else None
+        if previous is None:
+            return request
+        chain = stored(str(previous))
+        if chain is None:
+            raise BadRequest(
+                f"Previous response with id '{previous}' not found.",
+                "previous_response_id",
+                "previous_response_not_found",
+            )
+        items = [*chain["items"], *_as_items(body.get("input"))]
+        instructions = body.get("instructions") if isinstance(body.get("instructions"), str) else ""
+        last, _ = _input_text(items)
+        return replace(request, last_message=last, conversation=_conversation(items, instructions))
+
+    def to_store(self, request: ApiRequest, body: bytes) -> tuple[str, Any] | None:
+        """The finished response (from its terminal event, or the whole body), the
+        response it continued and this request's input, unless it said `store: false`."""
+        sent = request.json
+        if isinstance(sent, dict) and sent.get("store") is False:
+            return None
+        response = _finished_response(body)
+        if response is None:
+            return None
+        previous = sent.get("previous_response_id") if isinstance(sent, dict) else None
+        return str(response["id"]), {
+            "previous": previous,
+            "input": _as_items(sent.get("input") if isinstance(sent, dict) else None),
+            "response": response,
+        }
 
     def stream(self, rendering: Rendering) -> list[TimedEvent]:
         return _ResponsesStream(rendering).events()
@@ -425,3 +463,30 @@ def _conversation(raw_input: Any, instructions: str) -> Conversation:
         elif kind == "message" and role == "user":
             first = first or content_text(item.get("content"))
     return Conversation(turn, tuple(results), tuple(earlier), "\n".join(systems), first)
+
+
+def _as_items(raw: Any) -> list[Any]:
+    """`input` as a list of items (a string is one user message)."""
+    if isinstance(raw, str):
+        return [{"role": "user", "content": raw}]
+    return list(raw) if isinstance(raw, list) else []
+
+
+def _finished_response(body: bytes) -> Any:
+    """The response object a body ends with: a whole `response`, or the one in a
+    stream's terminal event (completed, incomplete or failed)."""
+    for kind in (b"response.completed", b"response.incomplete", b"response.failed"):
+        marker = b"event: " + kind
+        at = body.rfind(marker)
+        if at >= 0:
+            start = body.find(b"data: ", at)
+            end = body.find(b"\n", start)
+            try:
+                return json.loads(body[start + 6 : end if end >= 0 else None])["response"]
+            except (ValueError, KeyError):
+                return None
+    try:
+        whole = json.loads(body)
+    except ValueError:
+        return None
+    return whole if isinstance(whole, dict) and whole.get("object") == "response" else None

@@ -82,6 +82,9 @@ def create_app(
     app.router.add_get("/v1/models", functools.partial(list_models, state=state))
     app.router.add_get("/v1/models/{model}", functools.partial(get_model, state=state))
     for api in APIS.values():
+        for path in api.routes if api.keeps_history else ():
+            app.router.add_get(path + "/{id}", functools.partial(_stored, api=api))
+            app.router.add_delete(path + "/{id}", functools.partial(_stored, api=api))
         for path in api.model_list_routes:
             app.router.add_get(path, functools.partial(list_models_of, state=state, api=api))
     add_admin_routes(app, state)
@@ -226,7 +229,7 @@ async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool, en
         raise _Refusal(400, f"The request body is nested too deeply: at most {MAX_DEPTH} levels.")
     state.journal.keep_body(entry, data, body)
     try:
-        return api.parse(body, replace(base, json=body))
+        return api.with_history(api.parse(body, replace(base, json=body)), state.store.chain)
     except BadRequest as exc:
         raise _Refusal(400, exc.message, exc.param, exc.code) from None
 
@@ -361,6 +364,10 @@ async def _plan(
     plan = await state.offload.run(functools.partial(make, cache=False)) if _heavy(api, entry) else make()
     if plan.issued and entry.conversation is not None:
         state.remember_calls(entry.conversation, plan.issued)
+    if api.keeps_history and plan.status == 200:
+        kept = api.to_store(request, plan.body)
+        if kept is not None:
+            state.store.put(*kept)
     if scenario is None or scenario.chaos:
         picked = state.chaos.pick(request.headers.get("x-mock-session"), plan.streaming and plan.status < 400)
         if picked is not None:
@@ -372,6 +379,20 @@ async def _plan(
 def _heavy(api: Api, entry: Entry) -> bool:
     """Whether the request's work is large: rendered off the loop, memory given back."""
     return api.heavy or entry.body_size > HEAVY_BODY
+
+
+async def _stored(request: web.Request, api: Api) -> web.Response:
+    """GET or DELETE an answer the server kept (`GET /v1/responses/{id}`)."""
+    store = request.app[STATE].store
+    key = request.match_info["id"]
+    found = store.response(key)
+    if found is None:
+        error = ApiError(404, f"Response with id '{key}' not found.", "invalid_request_error", None, None)
+        return web.json_response(api.error_body(error), status=404)
+    if request.method == "DELETE":
+        store.delete(key)
+        return web.json_response({"id": key, "object": "response.deleted", "deleted": True})
+    return web.json_response(found)
 
 
 def _split_prefix(path: str) -> tuple[str | None, str]:

@@ -16,6 +16,7 @@ from .log import RequestLog
 from .offload import Offload
 from .plans import PlanCache
 from .select import Counters, Registry
+from .store import ResponseStore
 
 MAX_FAILURES = 20
 MAX_CONVERSATIONS = 10_000  # conversations whose streamed tool calls are remembered
@@ -39,6 +40,7 @@ class ServerState:
     initial: Settings = field(init=False)  # what reset() goes back to
     initial_chaos: ChaosSettings = field(init=False)
     settings: Settings = field(init=False)
+    store: ResponseStore = field(init=False)  # answers later requests continue by id
     registry: Registry = field(init=False)
     counters: Counters = field(default_factory=Counters)
     journal: Journal = field(init=False)
@@ -65,6 +67,7 @@ class ServerState:
         self.settings = replace(self.initial)
         self.registry = Registry(self.loaded)
         self.journal = Journal(config.journal_size, config.journal_bytes)
+        self.store = ResponseStore(config.store_size)
         self.chaos = Chaos(replace(self.initial_chaos))
 
     # read often, so named here
@@ -91,6 +94,7 @@ class ServerState:
         self.misses.clear()
         self.used.clear()
         self.issued.clear()
+        self.store.clear()
         self.plans.clear()
         self.chaos.configure(replace(self.initial_chaos))
 
