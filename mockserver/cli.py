@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -214,6 +215,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="only response N (1-based; default: every response)",
     )
+    show.add_argument(
+        "--turn",
+        type=int,
+        default=None,
+        metavar="K",
+        help="a conversation scenario's turn K (1-based; the last repeats), for a request at that turn",
+    )
     show.add_argument("--no-stream", action="store_true", help="as a request without stream=true")
     show.add_argument("--model", default="gpt-4o-mini", help="the request's model")
     show.add_argument("--message", default="Hello!", help="the request's last user message")
@@ -300,6 +308,18 @@ def _show(args: argparse.Namespace) -> int:
     except BadRequest as exc:  # pragma: no cover - our own sample request
         raise MockServerError(exc.message) from None
     numbers = range(len(scenario.responses))
+    if args.turn is not None:
+        # a conversation's turn K: its responses, for a request at that turn
+        if not scenario.conversation:
+            raise MockServerError(
+                f"{scenario.name} has no conversation: --turn applies to conversation scenarios"
+            )
+        if args.turn < 1:
+            raise MockServerError("--turn counts from 1")
+        position = min(args.turn, len(scenario.conversation)) - 1
+        first = sum(len(t.responses) for t in scenario.conversation[:position])
+        numbers = range(first, first + len(scenario.conversation[position].responses))
+        request = replace(request, conversation=replace(request.conversation, turn=args.turn))
     if args.response is not None:
         if not 1 <= args.response <= len(scenario.responses):
             raise MockServerError(f"{scenario.name} has {len(scenario.responses)} responses")

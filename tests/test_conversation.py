@@ -193,3 +193,18 @@ def test_anthropic_ids_echo_without_warnings(server: MockServer) -> None:
         final = claude.messages.create(messages=messages, **ask)  # type: ignore[arg-type]
     assert final.content[0].text == "It is sunny in Paris."  # type: ignore[union-attr]
     assert [e.warnings for e in server.requests] == [None, None, None]
+
+
+def test_show_renders_one_turn(capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    from mockserver.cli import main
+
+    scenarios = str(Path(__file__).resolve().parent.parent / "scenarios")
+    assert main(["show", "agent-trip", scenarios, "--turn", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "agent-trip · response 2 of 3 · chat · body · status 503" in out
+    assert "agent-trip · response 3 of 3 · chat · stream · status 200" in out
+    assert "response 1 of 3" not in out
+    assert main(["show", "hello-stream", scenarios, "--turn", "2"]) == 1
+    assert "--turn applies to conversation scenarios" in capsys.readouterr().err
