@@ -40,6 +40,16 @@ def async_openai_client(server: MockServer, scenario: str | None = None, **optio
 
 MESSAGES = [{"role": "user", "content": "Hello"}]
 
+# An agent loop in two turns: a tool call, then (given a sunny result) the answer.
+WEATHER_AGENT = """
+name: weather-agent
+match: {text: "(?i)weather"}
+conversation:
+  - stream: [{tool_call: {name: get_weather, arguments: {city: Paris}, pieces: 3}}]
+  - match: {tool_result: {name: get_weather, contains: sunny}}
+    stream: [{text: "It is sunny in Paris."}]
+"""
+
 # Two parallel tool calls, the first one's arguments finished after the second started.
 INTERLEAVED = """
 name: interleaved

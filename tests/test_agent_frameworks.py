@@ -7,17 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import ServeFactory
+from helpers import WEATHER_AGENT, ServeFactory
 from mockserver import MockServer
 
-AGENT = """
-name: weather-agent
-match: {text: "(?i)weather"}
-conversation:
-  - stream: [{tool_call: {name: get_weather, arguments: {city: Paris}, pieces: 3}}]
-  - match: {tool_result: {name: get_weather, contains: sunny}}
-    stream: [{text: "It is sunny in Paris."}]
-"""
+AGENT = WEATHER_AGENT
 
 
 @pytest.fixture
