@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .config import CLIENT_TIMEOUT, MAX_BODY, STORE_SIZE, Config
+from .config import MAX_BODY, STORE_SIZE, Config
 from .errors import MockServerError, ScenarioErrors
 from .render import APIS, ApiRequest, BadRequest, plan_response
 from .render.api import skipped_steps
@@ -34,6 +34,8 @@ from .server.log import RequestLog
 from .show import format_plan
 
 ENV_PREFIX = "MOCKSERVER_"
+CONFIG = object()  # an option's default is its Config field's
+_CONFIG_DEFAULTS = Config()
 
 
 def _env_name(flag: str) -> str:
@@ -52,9 +54,12 @@ class _Parser(argparse.ArgumentParser):
         self._intermixing = not intermixed
 
     def env_option(self, flag: str, default: Any, help: str, **options: Any) -> None:
-        """`flag`, whose value when not given is $MOCKSERVER_FLAG, else `default`."""
+        """`flag`, whose value when not given is $MOCKSERVER_FLAG, else `default`
+        (CONFIG: the default of the Config field of the flag's name)."""
         env = _env_name(flag)
         action = self.add_argument(flag, default=None, help=f"{help} [{env}]", **options)
+        if default is CONFIG:
+            default = getattr(_CONFIG_DEFAULTS, action.dest)
         self._env_options.append((action, env, default))
 
     def parse_known_args(  # type: ignore[override]
@@ -114,30 +119,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.env_option("--host", "127.0.0.1", "default 127.0.0.1")
     serve.env_option("--port", 8080, "default 8080; 0 picks a free port", type=int)
-    serve.env_option("--time-scale", 1.0, "multiply every delay; 0 plays instantly", type=_non_negative_float)
-    serve.env_option("--seed", None, "seed for scenarios without their own", type=int)
-    serve.env_option("--default", None, "scenario for requests no rule matches")
     serve.env_option(
-        "--chaos", 0.0, "inject a fault into this share of requests, 0 to 1", type=float, metavar="RATE"
+        "--time-scale", CONFIG, "multiply every delay; 0 plays instantly", type=_non_negative_float
+    )
+    serve.env_option("--seed", CONFIG, "seed for scenarios without their own", type=int)
+    serve.env_option("--default", CONFIG, "scenario for requests no rule matches")
+    serve.env_option(
+        "--chaos", CONFIG, "inject a fault into this share of requests, 0 to 1", type=float, metavar="RATE"
     )
     serve.env_option(
-        "--chaos-seed", 0, "seed of the chaos: the same seed and requests, the same faults", type=int
+        "--chaos-seed", CONFIG, "seed of the chaos: the same seed and requests, the same faults", type=int
     )
     serve.env_option(
         "--chaos-faults",
-        ",".join(FAULTS),
+        CONFIG,
         f"which faults, comma-separated (default: all: {','.join(FAULTS)})",
         metavar="LIST",
     )
     serve.env_option(
         "--chaos-session",
-        None,
+        CONFIG,
         "inject faults only into requests of this X-Mock-Session value",
         metavar="SESSION",
     )
     serve.env_option(
         "--cors",
-        "*",
+        CONFIG,
         "origins allowed to call the API endpoints from a browser; '' turns CORS off",
         metavar="ORIGINS",
     )
@@ -149,14 +156,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.env_option(
         "--journal-size",
-        DEFAULT_SIZE,
+        CONFIG,
         f"requests the journal keeps, the oldest dropped first (default {DEFAULT_SIZE})",
         type=int,
         metavar="N",
     )
     serve.env_option(
         "--journal-bytes",
-        DEFAULT_BYTES,
+        CONFIG,
         f"about how many bytes the journal keeps, the oldest dropped first (default {DEFAULT_BYTES}); "
         f"a body over {DEFAULT_ENTRY_BODY} bytes is kept as its size, hash and start",
         type=int,
@@ -164,26 +171,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.env_option(
         "--store-size",
-        STORE_SIZE,
+        CONFIG,
         f"Responses answers kept so previous_response_id can continue them (default {STORE_SIZE})",
         type=int,
         metavar="N",
     )
     serve.env_option(
         "--max-body",
-        MAX_BODY,
+        CONFIG,
         f"larger request bodies get a 413 (default {MAX_BODY})",
         type=int,
         metavar="BYTES",
     )
     serve.env_option(
         "--client-timeout",
-        CLIENT_TIMEOUT,
+        CONFIG,
         "a client must send its request head, and its body, within this (default 10)",
         type=float,
         metavar="SECONDS",
     )
-    serve.env_option("--admin-token", None, "require `Authorization: Bearer TOKEN` on the admin API")
+    serve.env_option("--admin-token", CONFIG, "require `Authorization: Bearer TOKEN` on the admin API")
     serve.add_argument(
         "--strict",
         action="store_true",
@@ -316,9 +323,7 @@ def _show(args: argparse.Namespace) -> int:
             )
         if args.turn < 1:
             raise MockServerError("--turn counts from 1")
-        position = min(args.turn, len(scenario.conversation)) - 1
-        first = sum(len(t.responses) for t in scenario.conversation[:position])
-        numbers = range(first, first + len(scenario.conversation[position].responses))
+        numbers = scenario.turn_indices(args.turn)
         request = replace(request, conversation=replace(request.conversation, turn=args.turn))
     if args.response is not None:
         if not 1 <= args.response <= len(scenario.responses):

@@ -8,7 +8,7 @@ keeps the two in step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, TypedDict
 
 from .errors import MockServerError
@@ -77,10 +77,7 @@ class Config:
         unknown = sorted(set(options) - set(self.names()))
         if unknown:
             raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(self.names())}")
-        if not options:
-            return self
-        current = {name: getattr(self, name) for name in self.names()}
-        return Config(**{**current, **options})
+        return replace(self, **options) if options else self
 
 
 class Options(TypedDict, total=False):

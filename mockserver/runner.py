@@ -7,6 +7,7 @@ import asyncio
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -224,13 +225,7 @@ class MockServer(BackgroundServer):
 
     def take_misses(self) -> list[str]:
         """Strict mode's explained misses since the last call (then forgotten)."""
-
-        def take(state: ServerState) -> list[str]:
-            misses = list(state.misses)
-            state.misses.clear()
-            return misses
-
-        return self._call(take)
+        return self._call(lambda state: _taken(state.misses))
 
     def assert_all_used(self) -> None:
         """Fail (AssertionError) if a scenario added since the last reset answered no request."""
@@ -242,13 +237,14 @@ class MockServer(BackgroundServer):
 
     def take_failures(self) -> list[BaseException]:
         """Exceptions raised inside the server since the last call (then forgotten)."""
+        return self._call(lambda state: _taken(state.failures))
 
-        def take(state: ServerState) -> list[BaseException]:
-            failures = list(state.failures)
-            state.failures.clear()
-            return failures
 
-        return self._call(take)
+def _taken(kept: deque[T]) -> list[T]:
+    """What `kept` holds, which is then emptied."""
+    taken = list(kept)
+    kept.clear()
+    return taken
 
 
 def _is_path(value: str | os.PathLike[str]) -> bool:

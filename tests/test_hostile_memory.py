@@ -82,7 +82,7 @@ def test_counters_for_new_sessions_are_bounded(serve: ServeFactory) -> None:
                 json={"model": "m", "messages": MESSAGES},
                 headers={"x-mock-session": f"s{number}"},
             )
-    assert server._call(lambda state: len(state.counters._counts)) == 50
+    assert server._call(lambda state: len(state.counters)) == 50
 
 
 def test_clearing_the_journal_under_open_streams_keeps_the_count_right(serve: ServeFactory) -> None:

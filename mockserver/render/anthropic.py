@@ -103,10 +103,7 @@ class AnthropicApi(ApiDefaults):
         if not any(isinstance(s, Content) and s.channel == "reasoning" for s in response.stream):
             return []
         return [
-            (
-                seeded_token(f"{old.token}/signature/{block}", 88),
-                seeded_token(f"{new.token}/signature/{block}", 88),
-            )
+            (_signature_of(old.token, block), _signature_of(new.token, block))
             for block in range(len(response.stream))
         ]
 
@@ -217,7 +214,13 @@ def _wire_id(made: str, given: bool) -> str:
 
 
 def _signature(script: Script, block: Block) -> str:
-    return seeded_token(f"{script.identity.token}/signature/{block.number}", 88) + "=="
+    return _signature_of(script.identity.token, block.number) + "=="
+
+
+def _signature_of(token: str, block: int) -> str:
+    """A thinking block's signature (before its padding): from the request's token, so
+    the plan cache can re-stamp it (restamp_pairs)."""
+    return seeded_token(f"{token}/signature/{block}", 88)
 
 
 def _stop_reason(reply: Reply) -> str:

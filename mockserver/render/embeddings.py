@@ -11,7 +11,7 @@ import random
 import struct
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import sse
 from .api import Rendering
@@ -90,6 +90,7 @@ class EmbeddingsApi(OpenAIErrors):
         size = body.get("dimensions") or DIMENSIONS.get(request.model, DEFAULT_DIMENSIONS)
         as_base64 = body.get("encoding_format") == "base64"
         seed = rendering.script.seed
+        base = _base(seed, request.model, size)
         # Grown piece by piece: the reply can be 130 MB, and one whole copy of it (a
         # join, an encode) holds the interpreter, and so every stream, for a while.
         out = sse.RawJson()
@@ -97,11 +98,10 @@ class EmbeddingsApi(OpenAIErrors):
         for index, text in enumerate(inputs):
             out.data += b'%s{"object":"embedding","index":%d,"embedding":' % (b"," if index else b"", index)
             if as_base64:
-                packed = struct.pack(f"<{size}f", *embedding(text, seed, request.model, size))
+                packed = struct.pack(f"<{size}f", *_pieces(text, seed, request.model, size, base.values))
                 out.data += b'"' + base64.b64encode(packed) + b'"}'
             else:  # spelled from the numbers' cached text: formatting floats is most of the cost
-                spelled = _base(seed, request.model, size)[1:]
-                out.data += b"[" + b",".join(_pieces(text, seed, request.model, size, spelled)) + b"]}"
+                out.data += b"[" + b",".join(_pieces(text, seed, request.model, size, base.spelled)) + b"]}"
         tokens = rendering.script.reply.usage.input
         model = sse.json_string(rendering.script.model).encode("ascii")
         out.data += b'],"model":%s,"usage":{"prompt_tokens":%d,"total_tokens":%d}}' % (model, tokens, tokens)
@@ -136,16 +136,27 @@ def inputs_of(body: dict[str, Any]) -> list[str]:
     raise invalid_type("input", "a string, an array of strings or an array of token arrays", raw)
 
 
+class _Base(NamedTuple):
+    """A seed and model's unit vector, each item and its negation side by side, as
+    numbers and as JSON text: every text's vector is made from it."""
+
+    values: tuple[tuple[float, ...], tuple[float, ...]]
+    spelled: tuple[tuple[bytes, ...], tuple[bytes, ...]]
+
+
 @lru_cache(maxsize=8)
-def _base(seed: int, model: str, size: int) -> tuple[tuple[float, ...], tuple[bytes, ...], tuple[bytes, ...]]:
-    """A unit vector for the seed and model, as numbers, as JSON text, and negated as
-    JSON text. Every text's vector is made from it (rounded to float32, so float and
-    base64 replies carry the same numbers)."""
+def _base(seed: int, model: str, size: int) -> _Base:
+    """The base vector, rounded to float32 (so float and base64 replies carry the
+    same numbers), computed and spelled once."""
     rng = random.Random(f"{seed}/{model}/{size}")
     vector = [rng.gauss(0.0, 1.0) for _ in range(size)]
     norm = math.sqrt(sum(v * v for v in vector)) or 1.0
     values = struct.unpack(f"<{size}f", struct.pack(f"<{size}f", *(v / norm for v in vector)))
-    return values, tuple(repr(v).encode() for v in values), tuple(repr(-v).encode() for v in values)
+    negated = tuple(-v for v in values)
+    return _Base(
+        (values, negated),
+        (tuple(repr(v).encode() for v in values), tuple(repr(v).encode() for v in negated)),
+    )
 
 
 def _layout(text: str, seed: int, model: str, size: int) -> tuple[int, int]:
@@ -157,12 +168,12 @@ def _layout(text: str, seed: int, model: str, size: int) -> tuple[int, int]:
 
 
 def _pieces(
-    text: str, seed: int, model: str, size: int, spelled: tuple[tuple[Any, ...], tuple[Any, ...]]
+    text: str, seed: int, model: str, size: int, items: tuple[tuple[Any, ...], tuple[Any, ...]]
 ) -> list[Any]:
     """The base vector, rotated, with some blocks negated, chosen by the text: unit
     length, the same for the same text, all but unrelated for two texts."""
     shift, signs = _layout(text, seed, model, size)
-    plus, minus = spelled
+    plus, minus = items
     out: list[Any] = []
     for block in range(_BLOCKS):
         begin, end = block * size // _BLOCKS, (block + 1) * size // _BLOCKS
@@ -180,5 +191,4 @@ def _pieces(
 
 def embedding(text: str, seed: int, model: str, size: int) -> list[float]:
     """A unit vector that depends only on the text, the seed and the model."""
-    values = _base(seed, model, size)[0]
-    return _pieces(text, seed, model, size, (values, tuple(-v for v in values)))
+    return _pieces(text, seed, model, size, _base(seed, model, size).values)

@@ -57,9 +57,6 @@ class OllamaApi(ApiDefaults):
     # half a line, then its end: the client's json.loads fails on it
     malformed = b'{"model":"mockserver","message":{"role":"assistant","content":"trunc\n'
 
-    def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
-        return {"model": model, "messages": [{"role": "user", "content": message}], "stream": stream}
-
     def parse(self, body: Any, request: ApiRequest) -> ApiRequest:
         if not isinstance(body, dict):
             raise BadRequest("invalid request: the body must be a JSON object", None, None)
@@ -73,13 +70,14 @@ class OllamaApi(ApiDefaults):
             prompt = body.get("prompt", "")
             if not isinstance(prompt, str):
                 raise BadRequest("invalid value for prompt: expected a string", "prompt", None)
-            system = body.get("system") if isinstance(body.get("system"), str) else ""
+            system = body.get("system")
+            system = system if isinstance(system, str) else ""
             return replace(
                 request,
                 model=model,
                 stream=stream,
                 last_message=prompt,
-                conversation=Conversation(system=str(system or ""), first_message=prompt),
+                conversation=Conversation(system=system, first_message=prompt),
                 input_words=len(f"{system} {prompt}".split()),
             )
         messages = body.get("messages", [])
@@ -216,8 +214,7 @@ class _OllamaStream:
         if self.generate:
             self.emit(at, {"thinking": text} if thinking else {"response": text})
         else:
-            key = "thinking" if thinking else "content"
-            content = {"content": "", key: text} if thinking else {key: text}
+            content = {"content": "", "thinking": text} if thinking else {"content": text}
             self.emit(at, {"message": {"role": "assistant", **content}})
 
     def events(self) -> list[TimedEvent]:

@@ -282,7 +282,14 @@ class Scenario:
     conversation: tuple[Turn, ...] = ()
 
     def turn_for(self, turn: int) -> Turn:
+        """The turn that answers a request at `turn` (1-based; the last repeats)."""
         return self.conversation[min(turn, len(self.conversation)) - 1]
+
+    def turn_indices(self, turn: int) -> range:
+        """Where that turn's responses stand in `responses`."""
+        position = min(turn, len(self.conversation)) - 1
+        first = sum(len(t.responses) for t in self.conversation[:position])
+        return range(first, first + len(self.conversation[position].responses))
 
     def response_index(self, number: int) -> int:
         """Which response answers this scenario's request `number` (0-based)."""

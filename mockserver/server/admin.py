@@ -87,12 +87,20 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
     async def list_scenarios(request: web.Request) -> web.StreamResponse:
         return web.json_response({"scenarios": [_describe(s) for s in state.registry]})
 
-    async def add_scenarios(request: web.Request) -> web.StreamResponse:
+    async def read_body(request: web.Request) -> bytes | web.Response:
+        """The body, or the 408 for one that drips or stops: it gets the client timeout."""
         try:
-            async with asyncio.timeout(state.client_timeout):  # a body that drips is cut off
-                text = (await request.read()).decode("utf-8")
+            async with asyncio.timeout(state.client_timeout):
+                return await request.read()
         except TimeoutError:
             return _error(408, f"the body did not arrive within {state.client_timeout:g} s")
+
+    async def add_scenarios(request: web.Request) -> web.StreamResponse:
+        data = await read_body(request)
+        if isinstance(data, web.Response):
+            return data
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             return _error(400, "the body must be UTF-8 YAML or JSON")
         try:
@@ -150,11 +158,11 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
         return web.json_response({**settings, "injected": dict(state.chaos.injected)})
 
     async def put_chaos(request: web.Request) -> web.StreamResponse:
+        data = await read_body(request)
+        if isinstance(data, web.Response):
+            return data
         try:
-            async with asyncio.timeout(state.client_timeout):  # a body that drips is cut off
-                body = json.loads(await request.read())
-        except TimeoutError:
-            return _error(408, f"the body did not arrive within {state.client_timeout:g} s")
+            body = json.loads(data)
         except (ValueError, RecursionError):
             return _error(400, "the body must be JSON: {rate, seed, faults, session}")
         if not isinstance(body, dict):

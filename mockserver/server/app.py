@@ -68,8 +68,7 @@ def create_app(
     state = ServerState(tuple(loaded), config)
     if config.default is not None:
         state.initial.default = state.settings.default = _known(state, config.default)
-    max_body = config.max_body
-    app = web.Application(client_max_size=max_body)
+    app = web.Application(client_max_size=config.max_body)
     app[STATE] = state
     origins = config.origins
     app[CORS_ORIGINS] = origins
@@ -133,12 +132,13 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
         try:
             parsed = await _parse(request, api, parsed, raw, entry)
             named = prefix_name or headers.get("x-mock-scenario")
-            entry.conversation = conversation_id(headers.get("x-mock-session"), parsed)
-            entry.warnings = _echo_warnings(state, entry.conversation, parsed) or None
+            session = headers.get("x-mock-session")
+            entry.conversation = conversation = conversation_id(session, parsed)
+            entry.warnings = _echo_warnings(state, conversation, parsed) or None
             scenario = _choose(state, parsed, named, raw)
             turn_response = None
             if scenario is not None and scenario.conversation:
-                turn_response = _turn_response(state, scenario, parsed, headers.get("x-mock-session"), entry)
+                turn_response = _turn_response(state, scenario, parsed, session, conversation, entry)
         except _Refusal as refusal:
             plan = plan_error(api, refusal.error, parsed, f"error/{request.path}")
             return await play(request, plan, 0.0, outcome)
@@ -266,8 +266,7 @@ def _choose(state: ServerState, request: ApiRequest, named: str | None, raw: boo
                 f"mockserver (strict): no scenario answers {request.method} {request.path}. "
                 + "; ".join(reasons)
             )
-            state.misses.append(message)
-            raise _Refusal(404, message, None, "no_scenario_matched")
+            raise _explained_miss(state, message, "no_scenario_matched")
         return chosen
     except ScenarioNotFound as exc:
         message = (
@@ -275,6 +274,13 @@ def _choose(state: ServerState, request: ApiRequest, named: str | None, raw: boo
             f"Loaded scenarios: {', '.join(exc.known) or 'none'}."
         )
         raise _Refusal(404, message, None, "scenario_not_found") from None
+
+
+def _explained_miss(state: ServerState, message: str, code: str) -> _Refusal:
+    """A 404 that says why no scenario (or turn) answered, kept for the pytest
+    fixture to fail the test with."""
+    state.misses.append(message)
+    return _Refusal(404, message, None, code)
 
 
 def conversation_id(session: str | None, request: ApiRequest) -> str:
@@ -313,27 +319,29 @@ def _same_json(a: str, b: str) -> bool:
 
 
 def _turn_response(
-    state: ServerState, scenario: Scenario, request: ApiRequest, session: str | None, entry: Entry
+    state: ServerState,
+    scenario: Scenario,
+    request: ApiRequest,
+    session: str | None,
+    conversation: str,
+    entry: Entry,
 ) -> Response:
     """The response of a `conversation:` scenario for the request's turn. Retries of
     a turn (the same conversation, turn and session) walk that turn's `responses`,
     so a 503 and the client's retry stay on the turn, and conversations told apart by
     their first user message (and session) never move each other."""
     number = request.conversation.turn
-    position = min(number, len(scenario.conversation)) - 1
-    turn = scenario.conversation[position]
-    conversation = conversation_id(session, request)
+    turn = scenario.turn_for(number)
     entry.turn = number
     if turn.match is not None:
         why = mismatch(turn.match, request)
         if why is not None:
             message = f"mockserver: {scenario.name}, turn {number} (of {len(scenario.conversation)}): {why}"
-            state.misses.append(message)
-            raise _Refusal(404, message, None, "turn_guard_failed")
-    retry = state.next_number(f"{scenario.name}\0{conversation}\0turn {position}", session)
-    index = min(retry, len(turn.responses) - 1)
-    entry.response_index = sum(len(t.responses) for t in scenario.conversation[:position]) + index
-    return turn.responses[index]
+            raise _explained_miss(state, message, "turn_guard_failed")
+    indices = scenario.turn_indices(number)
+    retry = state.next_number(f"{scenario.name}\0{conversation}\0turn at {indices.start}", session)
+    entry.response_index = indices[min(retry, len(indices) - 1)]
+    return scenario.responses[entry.response_index]
 
 
 async def _plan(
@@ -359,8 +367,8 @@ async def _plan(
         seed=seed,
         fresh_content=scenario is None,
     )
-    # a heavy plan is not cached: the cache is touched only from the loop
     entry.skipped = skipped_steps(api, response) or None
+    # a heavy plan is not cached: the cache is touched only from the loop
     plan = await state.offload.run(functools.partial(make, cache=False)) if _heavy(api, entry) else make()
     if plan.issued and entry.conversation is not None:
         state.remember_calls(entry.conversation, plan.issued)

@@ -160,8 +160,8 @@ class Journal:
 
     def _trim(self) -> None:
         while self._entries and (len(self._entries) > self.size or self.held_bytes > self.max_bytes):
-            if len(self._entries) == 1 and len(self._entries) <= self.size:
-                break  # the newest is always kept, whatever its size
+            if len(self._entries) == 1:
+                break  # the newest is always kept, whatever its size (size is at least 1)
             old = self._entries.popleft()
             old.held = False
             self.held_bytes -= old.cost

@@ -165,20 +165,16 @@ class _Entry:
         body = self.plan.body
         for old, new in swaps:
             body = body.replace(old, new)
-        headers = []
-        for name, value in self.plan.headers:
-            encoded = value.encode()
-            for old, new in swaps:
-                if old in encoded:  # only the request-id header holds one
-                    encoded = encoded.replace(old, new)
-            headers.append((name, encoded.decode()))
+        # of the headers, only the request-id one holds an id
+        headers = tuple((name, _swapped(value, swaps)) for name, value in self.plan.headers)
         issued = tuple(
             (_swapped(call_id, swaps), name, arguments) for call_id, name, arguments in self.plan.issued
         )
-        return replace(self.plan, headers=tuple(headers), body=body, issued=issued)
+        return replace(self.plan, headers=headers, body=body, issued=issued)
 
 
 def _swapped(text: str, swaps: list[tuple[bytes, bytes]]) -> str:
+    """`text` with the swaps made (a header value, a tool-call id)."""
     encoded = text.encode()
     for old, new in swaps:
         encoded = encoded.replace(old, new)

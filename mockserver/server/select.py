@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
 from ..errors import ScenarioNotFound
 from ..render.request import ApiRequest
 from ..scenario.model import Scenario
 from .match import matches, mismatch
+from .recent import Recent
 
 
 class Registry:
@@ -93,23 +93,17 @@ class Registry:
         return None
 
 
-MAX_COUNTERS = 10_000  # counts kept, one per scenario and X-Mock-Session value;; the least recently used go
+MAX_COUNTERS = 10_000  # counts kept, one per scenario and X-Mock-Session value; the least recently used go
 
 
-class Counters:
+class Counters(Recent[str, int]):
     """How many requests each scenario has answered: request k gets responses[k].
     Bounded: every new X-Mock-Session value adds a count, and clients choose them."""
 
     def __init__(self, size: int = MAX_COUNTERS) -> None:
-        self.size = size
-        self._counts: OrderedDict[str, int] = OrderedDict()
+        super().__init__(size)
 
     def next(self, key: str) -> int:
-        number = self._counts.pop(key, 0)
-        self._counts[key] = number + 1  # now the most recently used
-        if len(self._counts) > self.size:
-            self._counts.popitem(last=False)
+        number = self.get(key) or 0
+        self.put(key, number + 1)
         return number
-
-    def clear(self) -> None:
-        self._counts.clear()

@@ -4,7 +4,7 @@ request counters, the journal, and failures to report."""
 from __future__ import annotations
 
 import traceback
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -15,6 +15,7 @@ from .journal import Journal
 from .log import RequestLog
 from .offload import Offload
 from .plans import PlanCache
+from .recent import Recent
 from .select import Counters, Registry
 from .store import ResponseStore
 
@@ -56,7 +57,7 @@ class ServerState:
     used: set[str] = field(default_factory=set)  # scenarios that answered a request
     # the tool calls streamed in each conversation, id → (name, arguments): what the
     # client must echo back; the least recently used conversations are forgotten
-    issued: OrderedDict[str, dict[str, tuple[str, str]]] = field(default_factory=OrderedDict)
+    issued: Recent[str, dict[str, tuple[str, str]]] = field(default_factory=lambda: Recent(MAX_CONVERSATIONS))
 
     def __post_init__(self) -> None:
         config = self.config
@@ -113,11 +114,9 @@ class ServerState:
         return names
 
     def remember_calls(self, conversation: str, calls: tuple[tuple[str, str, str], ...]) -> None:
-        known = self.issued.pop(conversation, {})
+        known = self.issued.get(conversation) or {}
         known.update({call_id: (name, arguments) for call_id, name, arguments in calls if call_id})
-        self.issued[conversation] = known
-        while len(self.issued) > MAX_CONVERSATIONS:
-            self.issued.popitem(last=False)
+        self.issued.put(conversation, known)
 
     def next_number(self, scenario: str, session: str | None) -> int:
         """The request number for `scenario`, counted per X-Mock-Session value so

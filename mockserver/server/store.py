@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
+
+from .recent import Recent
 
 
 class ResponseStore:
     def __init__(self, size: int) -> None:
-        self.size = size
-        self._kept: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._kept: Recent[str, dict[str, Any]] = Recent(size)
 
     def put(self, key: str, stored: dict[str, Any]) -> None:
         """Keep an answer: its response, and its chain's items (the previous chain's,
@@ -21,23 +21,17 @@ class ResponseStore:
             *stored["input"],
             *stored["response"].get("output", []),
         ]
-        self._kept[key] = {"response": stored["response"], "items": items}
-        self._kept.move_to_end(key)
-        while len(self._kept) > self.size:
-            self._kept.popitem(last=False)
+        self._kept.put(key, {"response": stored["response"], "items": items})
 
     def chain(self, key: str) -> dict[str, Any] | None:
-        found = self._kept.get(key)
-        if found is not None:
-            self._kept.move_to_end(key)
-        return found
+        return self._kept.get(key)
 
     def response(self, key: str) -> Any:
         found = self._kept.get(key)
         return found["response"] if found else None
 
     def delete(self, key: str) -> bool:
-        return self._kept.pop(key, None) is not None
+        return self._kept.pop(key) is not None
 
     def clear(self) -> None:
         self._kept.clear()
