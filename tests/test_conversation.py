@@ -107,13 +107,19 @@ async def test_async_clients_at_once(server: MockServer) -> None:
     assert answers == ["It is sunny in Paris."] * 5
 
 
-def test_a_failed_turn_guard_explains_itself(server: MockServer) -> None:
-    client = openai_client(server)
+def first_turn(client: Any) -> tuple[Any, Any]:
+    """Ask "weather?": the assistant message (a tool call) and its one call."""
     first = client.chat.completions.create(
         model="m", messages=[{"role": "user", "content": "weather?"}], tools=TOOLS
     )
     message = first.choices[0].message
     (call,) = message.tool_calls or []
+    return message, call
+
+
+def test_a_failed_turn_guard_explains_itself(server: MockServer) -> None:
+    client = openai_client(server)
+    message, call = first_turn(client)
     messages = [
         {"role": "user", "content": "weather?"},
         message.model_dump(exclude_none=True),
@@ -151,11 +157,7 @@ def test_conversation_errors_point_at_file_line_and_key(text: str, says: str) ->
 
 def test_ids_and_arguments_that_do_not_echo_become_warnings(server: MockServer) -> None:
     client = openai_client(server)
-    first = client.chat.completions.create(
-        model="m", messages=[{"role": "user", "content": "weather?"}], tools=TOOLS
-    )
-    message = first.choices[0].message
-    (call,) = message.tool_calls or []
+    message, call = first_turn(client)
     echoed = message.model_dump(exclude_none=True)
     echoed["tool_calls"][0]["function"]["arguments"] = '{"city": "Rome"}'  # not what was streamed
     messages = [

@@ -112,41 +112,31 @@ def test_ollama_tool_loop(server: MockServer) -> None:
     assert final.message.content == ANSWER
 
 
-def test_a_failed_tool_result_guard_explains_itself(server: MockServer) -> None:
+def second_turn_miss(server: MockServer, history: list[dict[str, str]], call_id: str, result: str) -> str:
+    """Send a second turn (`history`, a get_weather call, its `result`) that no
+    scenario takes; the 404's explanation."""
+    call = {"id": call_id, "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
     messages = [
-        {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": "Weather in Paris?"},
-        {
-            "role": "assistant",
-            "tool_calls": [
-                {"id": "call_9", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
-            ],
-        },
-        {"role": "tool", "tool_call_id": "call_9", "content": "raining"},
+        *history,
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call_id, "content": result},
     ]
     with pytest.raises(openai.NotFoundError) as caught:
         openai_client(server).chat.completions.create(model="gpt-4o", messages=messages)  # type: ignore[arg-type]
-    message = str(caught.value)
+    server.take_misses()
+    return str(caught.value)
+
+
+def test_a_failed_tool_result_guard_explains_itself(server: MockServer) -> None:
+    history = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Weather in Paris?"}]
+    message = second_turn_miss(server, history, "call_9", "raining")
     assert "ask-tool: turn is 2, the rule wants 1" in message
     assert (
         "answer: tool_result: none with name 'get_weather', contains 'sunny' (the request had get_weather (call_9): 'raining')"
         in message
     )
-    server.take_misses()
 
 
 def test_the_system_guard_explains_itself(server: MockServer) -> None:
-    messages = [
-        {"role": "user", "content": "Weather?"},
-        {
-            "role": "assistant",
-            "tool_calls": [
-                {"id": "c", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c", "content": "sunny"},
-    ]
-    with pytest.raises(openai.NotFoundError) as caught:
-        openai_client(server).chat.completions.create(model="gpt-4o", messages=messages)  # type: ignore[arg-type]
-    assert "answer: system '(?i)brief' not found in system prompt ''" in str(caught.value)
-    server.take_misses()
+    message = second_turn_miss(server, [{"role": "user", "content": "Weather?"}], "c", "sunny")
+    assert "answer: system '(?i)brief' not found in system prompt ''" in message

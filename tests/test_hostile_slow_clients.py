@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from test_slow_clients import closed_within
+from test_slow_clients import closed_within, drip
 
 from mockserver import MockServer
 
@@ -19,19 +19,6 @@ TIMEOUT = 0.5
 def server() -> Iterator[MockServer]:
     with MockServer(time_scale=0, client_timeout=TIMEOUT) as running:
         yield running
-
-
-def drip(sock: socket.socket, data: bytes, seconds: float) -> None:
-    """Send `data` a byte every 50 ms for at most `seconds` (or until the server hangs up)."""
-    started = time.monotonic()
-    try:
-        for byte in data:
-            sock.sendall(bytes([byte]))
-            time.sleep(0.05)
-            if time.monotonic() - started > seconds:
-                return
-    except (BrokenPipeError, ConnectionResetError):
-        return
 
 
 def test_an_admin_body_that_drips_gets_a_408(server: MockServer) -> None:

@@ -32,6 +32,19 @@ def closed_within(sock: socket.socket, seconds: float) -> tuple[bool, bytes]:
         return True, received
 
 
+def drip(sock: socket.socket, data: bytes, seconds: float) -> None:
+    """Send `data` a byte every 50 ms for at most `seconds` (or until the server hangs up)."""
+    started = time.monotonic()
+    try:
+        for byte in data:
+            sock.sendall(bytes([byte]))
+            time.sleep(0.05)
+            if time.monotonic() - started > seconds:
+                return
+    except (BrokenPipeError, ConnectionResetError):
+        return
+
+
 def test_a_client_that_says_nothing_is_dropped(server: MockServer) -> None:
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
@@ -43,14 +56,7 @@ def test_headers_sent_byte_by_byte_are_cut_off(server: MockServer) -> None:
     head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
-        try:
-            for byte in head:
-                sock.sendall(bytes([byte]))
-                time.sleep(0.05)
-                if time.monotonic() - started > 1.5:
-                    break
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server already closed it
+        drip(sock, head, 1.5)  # until the server hangs up, or 1.5 s
         closed, _ = closed_within(sock, 3)
     assert closed and time.monotonic() - started < 4
 
