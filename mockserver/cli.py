@@ -20,6 +20,7 @@ from aiohttp import web
 
 from .config import MAX_BODY, STORE_SIZE, Config
 from .errors import MockServerError, ScenarioErrors
+from .record import DEFAULT_DIR
 from .render import APIS, ApiRequest, BadRequest, plan_response
 from .render.api import skipped_steps
 from .runner import start_site
@@ -117,6 +118,81 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="scenario files and folders (default: ./scenarios if it exists)",
     )
+    _serve_options(serve)
+
+    record = commands.add_parser(
+        "record",
+        help="serve, sending requests no scenario answers to an upstream and recording its answers",
+    )
+    record.add_argument(
+        "paths", nargs="*", metavar="PATH", help="scenario files and folders to answer from (default: none)"
+    )
+    record.env_option(
+        "--upstream", None, "the real API's base URL, e.g. https://api.openai.com", required=False
+    )
+    record.env_option(
+        "--out",
+        DEFAULT_DIR,
+        f"the folder recordings are written to, a file per conversation (default ./{DEFAULT_DIR})",
+        metavar="DIR",
+        dest="record_to",
+    )
+    record.add_argument(
+        "--redact",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="write text matching REGEX as [redacted] (repeatable)",
+    )
+    record.add_argument(
+        "--exact",
+        action="store_true",
+        help="record raw events instead of steps (replays on the recorded API only)",
+    )
+    record.env_option(
+        "--stall-after",
+        CONFIG,
+        "seconds without a byte from the upstream recorded as a stall (default 30)",
+        type=_positive_float,
+        metavar="SECONDS",
+    )
+    _serve_options(record)
+    validate = commands.add_parser("validate", help="check scenario files")
+    validate.add_argument("paths", nargs="*", metavar="PATH")
+
+    listing = commands.add_parser("list", help="one row per scenario")
+    listing.add_argument("paths", nargs="*", metavar="PATH")
+
+    commands.add_parser("schema", help="print the JSON Schema of the scenario language")
+
+    show = commands.add_parser("show", help="print the exact bytes and schedule of a scenario")
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("paths", nargs="*", metavar="PATH")
+    show.add_argument("--api", default="chat", choices=sorted(APIS))
+    show.add_argument(
+        "--response",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only response N (1-based; default: every response)",
+    )
+    show.add_argument(
+        "--turn",
+        type=int,
+        default=None,
+        metavar="K",
+        help="a conversation scenario's turn K (1-based; the last repeats), for a request at that turn",
+    )
+    show.add_argument("--no-stream", action="store_true", help="as a request without stream=true")
+    show.add_argument("--model", default="gpt-4o-mini", help="the request's model")
+    show.add_argument("--message", default="Hello!", help="the request's last user message")
+    show.add_argument("--seed", type=int, default=None)
+    show.add_argument("--raw", action="store_true", help="write only the body bytes, exactly")
+    return parser
+
+
+def _serve_options(serve: _Parser) -> None:
+    """The flags `serve` and `record` share."""
     serve.env_option("--host", "127.0.0.1", "default 127.0.0.1")
     serve.env_option("--port", 8080, "default 8080; 0 picks a free port", type=int)
     serve.env_option(
@@ -203,39 +279,6 @@ def _parser() -> argparse.ArgumentParser:
         choices=("auto", "asyncio", "uvloop"),
     )
 
-    validate = commands.add_parser("validate", help="check scenario files")
-    validate.add_argument("paths", nargs="*", metavar="PATH")
-
-    listing = commands.add_parser("list", help="one row per scenario")
-    listing.add_argument("paths", nargs="*", metavar="PATH")
-
-    commands.add_parser("schema", help="print the JSON Schema of the scenario language")
-
-    show = commands.add_parser("show", help="print the exact bytes and schedule of a scenario")
-    show.add_argument("name", metavar="NAME")
-    show.add_argument("paths", nargs="*", metavar="PATH")
-    show.add_argument("--api", default="chat", choices=sorted(APIS))
-    show.add_argument(
-        "--response",
-        type=int,
-        default=None,
-        metavar="N",
-        help="only response N (1-based; default: every response)",
-    )
-    show.add_argument(
-        "--turn",
-        type=int,
-        default=None,
-        metavar="K",
-        help="a conversation scenario's turn K (1-based; the last repeats), for a request at that turn",
-    )
-    show.add_argument("--no-stream", action="store_true", help="as a request without stream=true")
-    show.add_argument("--model", default="gpt-4o-mini", help="the request's model")
-    show.add_argument("--message", default="Hello!", help="the request's last user message")
-    show.add_argument("--seed", type=int, default=None)
-    show.add_argument("--raw", action="store_true", help="write only the body bytes, exactly")
-    return parser
-
 
 def _non_negative_float(text: str) -> float:
     value = float(text)
@@ -244,7 +287,15 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
 _KINDS: dict[Any, str] = {
+    _positive_float: "a number over 0",
     float: "a number",
     int: "a whole number",
     _non_negative_float: "a number, 0 or more",
@@ -270,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "serve":
+    if args.command in ("serve", "record"):
         return _serve(args)
     if args.command == "validate":
         return _validate(args.paths)
@@ -366,9 +417,12 @@ def exposure_warning(host: str, admin_token: str | None) -> str | None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    paths = _default_paths(args.paths)
+    recording = args.command == "record"
+    paths = list(args.paths) if recording else _default_paths(args.paths)
     # every flag named as a Config field sets it (flags and fields share their names)
     config = Config(**{name: getattr(args, name) for name in Config.names() if hasattr(args, name)})
+    if recording and not args.upstream:
+        raise MockServerError("record needs --upstream URL (the real API's base URL)")
     app = create_app(paths, config)
     app[STATE].log = RequestLog(sys.stderr, fmt=args.log_format)
     logging.basicConfig(
@@ -407,14 +461,24 @@ async def _serve_forever(app: web.Application, host: str, port: int, paths: Sequ
     except OSError as exc:
         print(f"mockserver: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    count = len(app[STATE].registry)
-    source = ", ".join(paths) if paths else "no files (auto-responder only)"
+    state = app[STATE]
+    count = len(state.registry)
     url = f"http://{host}:{bound}"
-    print(
-        f"mockserver {version('mockserver')} serving {count} scenario{'s' if count != 1 else ''} "
-        f"from {source} on {url}  (OPENAI_BASE_URL={url}/v1)",
-        flush=True,
-    )
+    if state.recorder is not None:
+        recordings = state.recorder.recordings
+        source = f"{count} scenario{'s' if count != 1 else ''} and {len(recordings.conversations)} recordings"
+        print(
+            f"mockserver {version('mockserver')} recording on {url}: {source}; the rest goes to "
+            f"{state.recorder.upstream}, recorded into {recordings.target}  (OPENAI_BASE_URL={url}/v1)",
+            flush=True,
+        )
+    else:
+        source = ", ".join(paths) if paths else "no files (auto-responder only)"
+        print(
+            f"mockserver {version('mockserver')} serving {count} scenario{'s' if count != 1 else ''} "
+            f"from {source} on {url}  (OPENAI_BASE_URL={url}/v1)",
+            flush=True,
+        )
     await stop.wait()
     await runner.cleanup()
     log = app[STATE].log

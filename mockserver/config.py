@@ -18,6 +18,7 @@ from .server.journal import DEFAULT_BYTES, DEFAULT_SIZE
 MAX_BODY = 32 * 1024 * 1024  # bytes a request body may have; more gets a 413
 CLIENT_TIMEOUT = 10.0  # seconds a client has to send a request head, or its body
 STORE_SIZE = 1000  # Responses answers kept so previous_response_id can continue them
+STALL_AFTER = 30.0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -37,6 +38,13 @@ class Config:
     max_body: int = MAX_BODY
     client_timeout: float = CLIENT_TIMEOUT
     store_size: int = STORE_SIZE  # answers kept for previous_response_id
+    # recording (`mockserver record`): misses go to `upstream`, answers are written into
+    # `record_to` (a folder, or one .yaml file), `redact` patterns replaced
+    upstream: str | None = None
+    record_to: str | None = None
+    redact: tuple[str, ...] | list[str] = ()
+    exact: bool = False  # raw events, not steps (replays on the recorded API only)
+    stall_after: float = STALL_AFTER  # seconds of upstream silence recorded as a stall
 
     def __post_init__(self) -> None:
         if self.time_scale < 0:
@@ -48,8 +56,11 @@ class Config:
             )
         if not 0 <= self.chaos <= 1:
             raise MockServerError(f"chaos must be a rate from 0 to 1, got {self.chaos}")
-        if self.max_body < 1 or self.client_timeout <= 0 or self.store_size < 1:
-            raise MockServerError("max_body, client_timeout and store_size must be positive")
+        if self.max_body < 1 or self.client_timeout <= 0 or self.store_size < 1 or self.stall_after <= 0:
+            raise MockServerError("max_body, client_timeout, store_size and stall_after must be positive")
+        if self.upstream is not None and not self.upstream.startswith(("http://", "https://")):
+            raise MockServerError(f"upstream must be an http:// or https:// URL, got {self.upstream!r}")
+        object.__setattr__(self, "redact", tuple(self.redact))
         try:
             faults = parse_faults(
                 self.chaos_faults if isinstance(self.chaos_faults, str) else list(self.chaos_faults)
@@ -98,3 +109,8 @@ class Options(TypedDict, total=False):
     max_body: int
     client_timeout: float
     store_size: int
+    upstream: str | None
+    record_to: str | None
+    redact: tuple[str, ...] | list[str]
+    exact: bool
+    stall_after: float

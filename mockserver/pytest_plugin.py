@@ -10,11 +10,20 @@ options, then the defaults (no scenario files, time scale 1, seed 0, strict).
 Strict by default: a request no scenario takes gets a 404 saying, per scenario, why
 not, and the test fails at teardown with that explanation. `strict=False` (marker)
 or `mockserver_strict = false` (ini) keeps the auto-responder.
+
+Recordings, as VCR tools do it: each test's recorded answers live in
+`<mockserver_record_dir>/<module>/<test>.yaml` and are served when present.
+`--mockserver-record=none` (the default) never contacts the upstream: what was not
+recorded fails the test with strict mode's explanation. `new` sends what is not
+recorded to `--mockserver-upstream` (ini `mockserver_upstream`) and records it; `all`
+records the test's every answer again.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -31,7 +40,30 @@ MARKER_HELP = (
 )
 
 
+RECORD_MODES = ("none", "new", "all")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockserver")
+    group.addoption(
+        "--mockserver-record",
+        choices=RECORD_MODES,
+        default="none",
+        help="none: serve recordings only, never the upstream (default); new: record what is not "
+        "recorded yet; all: record every answer again",
+    )
+    group.addoption(
+        "--mockserver-upstream",
+        default=None,
+        metavar="URL",
+        help="the real API recordings are made from (ini: mockserver_upstream)",
+    )
+    parser.addini("mockserver_upstream", "the real API recordings are made from", default="")
+    parser.addini(
+        "mockserver_record_dir",
+        "where recordings live, a file per test: DIR/<module>/<test>.yaml (default tests/recordings)",
+        default="tests/recordings",
+    )
     parser.addini(
         "mockserver_scenarios",
         "scenario files and folders the mockserver fixture serves (one per line, relative to the ini file)",
@@ -54,6 +86,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    if config.getoption("mockserver_record", "none") != "none" and not _upstream(config):
+        raise pytest.UsageError(
+            "--mockserver-record=new and =all need --mockserver-upstream URL (or ini mockserver_upstream)"
+        )
+
+
+def _upstream(config: pytest.Config) -> str | None:
+    given = config.getoption("mockserver_upstream", None) or config.getini("mockserver_upstream")
+    return str(given) if given else None
+
+
+def recording_path(config: pytest.Config, item: pytest.Item) -> Path:
+    """Where a test's recordings live: DIR/<module>/<test>.yaml."""
+    root = Path(str(config.getini("mockserver_record_dir")))
+    if not root.is_absolute():
+        base = config.inipath.parent if config.inipath is not None else config.rootpath
+        root = base / root
+    module = item.path.stem if item.path is not None else "tests"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", item.name).strip("_") or "test"
+    return root / module / f"{name}.yaml"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -100,6 +152,24 @@ def _ini_time_scale(config: pytest.Config) -> float:
     return value
 
 
+def _start_recording(server: MockServer, request: pytest.FixtureRequest) -> bool:
+    """Serve the test's recordings; in `new` and `all` modes, record what they lack.
+    True when recording."""
+    config = request.config
+    mode = config.getoption("mockserver_record", "none")
+    path = recording_path(config, request.node)
+    if mode == "none":
+        if path.is_file():
+            server.add(path)
+        return False
+    if mode == "all":
+        path.unlink(missing_ok=True)
+    upstream = _upstream(config)
+    assert upstream is not None  # pytest_configure made sure
+    server.record(upstream, path)
+    return True
+
+
 @pytest.fixture(scope="session")
 def _mockserver_session(pytestconfig: pytest.Config) -> Iterator[MockServer]:
     """One server per test session (per xdist worker: each is its own process)."""
@@ -126,7 +196,12 @@ def mockserver(_mockserver_session: MockServer, request: pytest.FixtureRequest) 
         server.configure(
             time_scale=options.get("time_scale"), seed=options.get("seed"), strict=options.get("strict")
         )
-    yield server
+    recording = _start_recording(server, request)
+    try:
+        yield server
+    finally:
+        if recording:
+            server.stop_recording()
     misses = server.take_misses()
     if misses:
         more = f"\n(and {len(misses) - 1} more such requests)" if len(misses) > 1 else ""

@@ -8,15 +8,16 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack
 
 from aiohttp import web
 
-from .config import CLIENT_TIMEOUT, Config, Options
+from .config import CLIENT_TIMEOUT, STALL_AFTER, Config, Options
 from .errors import MockServerError, ScenarioNotFound
+from .record import recorder
 from .scenario import Scenario, load_mapping, load_text
 from .server.app import STATE, create_app
 from .server.guard import GuardedAppRunner
@@ -162,6 +163,13 @@ class MockServer(BackgroundServer):
 
         return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=10)
 
+    def _call_async(self, function: Callable[[ServerState], Coroutine[Any, Any, T]]) -> T:
+        """Run the coroutine `function(state)` on the server's loop."""
+        loop = self._loop
+        if loop is None or self._thread is None:
+            return asyncio.run(function(self._state))
+        return asyncio.run_coroutine_threadsafe(function(self._state), loop).result(timeout=30)
+
     def add(self, scenario: Mapping[str, Any] | str | os.PathLike[str]) -> str:
         """Add a scenario while serving: a mapping, YAML text, or a file path.
         Returns its name (the first one's, for a file of several). A bad scenario
@@ -180,6 +188,38 @@ class MockServer(BackgroundServer):
         names = self._call(lambda state: state.add(scenarios))
         self._added_names.extend(n for n in names if n not in self._added_names)
         return names[0]
+
+    def record(
+        self,
+        upstream: str,
+        into: str | os.PathLike[str],
+        *,
+        redact: Iterable[str] = (),
+        exact: bool = False,
+        stall_after: float = STALL_AFTER,
+    ) -> None:
+        """Send requests no scenario answers to `upstream`, recording each answer into
+        `into` (a folder: a file per conversation; a `.yaml` file: all in it), and play
+        what `into` already holds, until `stop_recording()`."""
+        made = recorder(upstream, Path(into), redact=tuple(redact), exact=exact, stall_after=stall_after)
+
+        async def start(state: ServerState) -> None:
+            if state.recorder is not None:
+                await state.recorder.close()
+            state.recorder = made
+
+        self._call_async(start)
+
+    def stop_recording(self) -> None:
+        """Stop recording: requests no scenario answers get the auto-responder (or,
+        strict, a 404) again. Answers still being read are let go."""
+
+        async def stop(state: ServerState) -> None:
+            if state.recorder is not None:
+                await state.recorder.close()
+                state.recorder = None
+
+        self._call_async(stop)
 
     def use(self, name: str) -> None:
         """Answer requests no rule matches with scenario `name`, until reset."""

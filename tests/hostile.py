@@ -45,10 +45,10 @@ TICK = {"model": "m", "messages": [{"role": "user", "content": "tick"}], "stream
 
 
 @contextmanager
-def serve_process(folder: Path, *flags: str) -> Iterator[str]:
-    """`mockserver serve FOLDER --port 0 FLAGS` as its own process; yields its URL."""
+def serve_process(folder: Path, *flags: str, command: str = "serve") -> Iterator[str]:
+    """`mockserver COMMAND FOLDER --port 0 FLAGS` as its own process; yields its URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", str(folder), "--port", "0", *flags],
+        [sys.executable, "-m", "mockserver", command, str(folder), "--port", "0", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -17,9 +17,14 @@ def test_options_and_config_have_the_same_keys() -> None:
     assert set(typing.get_type_hints(Options)) == set(Config.names())
 
 
-def test_every_config_key_is_a_serve_flag() -> None:
-    args = _parser().parse_args(["serve"])
-    assert [name for name in Config.names() if not hasattr(args, name)] == []
+RECORDING = ["upstream", "record_to", "redact", "exact", "stall_after"]
+
+
+def test_every_config_key_is_a_serve_or_record_flag() -> None:
+    serve = _parser().parse_args(["serve"])
+    assert [name for name in Config.names() if not hasattr(serve, name)] == RECORDING
+    record = _parser().parse_args(["record"])
+    assert [name for name in Config.names() if not hasattr(record, name)] == []
 
 
 def test_a_config_and_options_over_it() -> None:

@@ -21,6 +21,7 @@ from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import content_text, message_conversation
 from .plan import TimedEvent
+from .reading import Channel, Ending, Frame, StepSink, WireReader, typed_event
 from .request import ApiRequest, BadRequest, Tool
 from .script import (
     CommentItem,
@@ -162,6 +163,9 @@ class AnthropicApi(ApiDefaults):
 
     def response_headers(self, error: ApiError | None, request_id: str) -> dict[str, str]:
         return {"request-id": request_id, "anthropic-organization-id": "mockserver"}
+
+    def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:
+        return _AnthropicReader(steps)
 
     def stream(self, rendering: Rendering) -> list[TimedEvent]:
         return _AnthropicStream(rendering).events()
@@ -369,3 +373,118 @@ class _AnthropicStream:
                     },
                 )
             self.emit(at, {"type": "content_block_stop", "index": block.number})
+
+
+_FINISH_OF = {reason: finish for finish, reason in STOP_REASONS.items() if finish != "function_call"}
+_FINISH_OF.update({"stop_sequence": "stop", "pause_turn": "stop"})
+# delta type → (its text field, channel)
+_DELTA_CHANNELS: dict[str, tuple[str, Channel]] = {
+    "text_delta": ("text", "text"),
+    "thinking_delta": ("thinking", "reasoning"),
+}
+
+
+class _AnthropicReader:
+    """A recorded Messages stream or body, back into steps (recording). Block starts
+    and stops, the signature and the first ping are made again by the renderer."""
+
+    def __init__(self, steps: StepSink) -> None:
+        self.steps = steps
+        self.tools: dict[int, int] = {}  # block index → the call's index among calls
+        self.kinds: dict[int, str] = {}  # block index → block type
+        self.input_tokens: int | None = None
+        self.pinged = False
+        self.stopped = False
+
+    def frame(self, frame: Frame) -> None:
+        typed = typed_event(frame, self.steps)
+        if typed is None:
+            return
+        kind, payload = typed
+        index = payload.get("index")
+        if kind == "message_start" and isinstance(payload.get("message"), dict):
+            self.start(payload["message"])
+        elif kind == "content_block_start" and type(index) is int:
+            self.block(index, payload.get("content_block"))
+        elif kind == "content_block_delta" and type(index) is int:
+            self.delta(index, payload.get("delta"))
+        elif kind == "message_delta":
+            self.end(payload.get("delta"), payload.get("usage"))
+        elif kind == "message_stop":
+            self.stopped = True
+        elif kind == "ping":
+            if self.pinged or not self.kinds:
+                self.steps.comment("ping")  # the renderer makes one ping, after the first block starts
+            self.pinged = True
+        elif kind == "error" and isinstance(payload.get("error"), dict):
+            error = payload["error"]
+            self.steps.error(str(error.get("message") or ""), error.get("type"), None, None)
+        elif kind != "content_block_stop":
+            self.steps.event(frame)
+
+    def start(self, message: dict[str, Any]) -> None:
+        model = message.get("model")
+        self.steps.pin(
+            id=message.get("id") if isinstance(message.get("id"), str) else None,
+            model=model if isinstance(model, str) else None,
+        )
+        usage = message.get("usage")
+        tokens = usage.get("input_tokens") if isinstance(usage, dict) else None
+        self.input_tokens = tokens if type(tokens) is int else None
+
+    def block(self, index: int, block: Any) -> None:
+        if not isinstance(block, dict):
+            return
+        kind = str(block.get("type"))
+        self.kinds[index] = kind
+        if kind == "tool_use":
+            self.tools[index] = number = len(self.tools)
+            self.steps.tool_start(number, str(block.get("id") or ""), str(block.get("name") or ""))
+        elif kind == "text" and isinstance(block.get("text"), str) and block["text"]:
+            self.steps.text("text", block["text"])
+
+    def delta(self, index: int, delta: Any) -> None:
+        if not isinstance(delta, dict):
+            return
+        kind = delta.get("type")
+        if kind == "input_json_delta" and index in self.tools:
+            piece = delta.get("partial_json")
+            if isinstance(piece, str) and piece:
+                self.steps.tool_args(self.tools[index], piece)
+        elif isinstance(kind, str) and kind in _DELTA_CHANNELS:
+            key, channel = _DELTA_CHANNELS[kind]
+            if isinstance(delta.get(key), str) and delta[key]:
+                self.steps.text(channel, delta[key])
+
+    def end(self, delta: Any, usage: Any) -> None:
+        reason = delta.get("stop_reason") if isinstance(delta, dict) else None
+        if isinstance(reason, str):
+            self.steps.finish(_FINISH_OF.get(reason, "stop"))
+        if isinstance(usage, dict):
+            given = usage.get("input_tokens")
+            output = usage.get("output_tokens")
+            self.steps.usage(
+                given if type(given) is int else self.input_tokens,
+                output if type(output) is int else None,
+            )
+
+    def body(self, body: Any) -> None:
+        if not isinstance(body, dict):
+            return
+        self.start(body)
+        content = body.get("content")
+        for index, block in enumerate(content if isinstance(content, list) else ()):
+            if not isinstance(block, dict):
+                continue
+            self.block(index, block if block.get("type") != "text" else {"type": "text"})
+            if block.get("type") == "text":
+                self.delta(index, {"type": "text_delta", "text": block.get("text")})
+            elif block.get("type") == "thinking":
+                self.delta(index, {"type": "thinking_delta", "thinking": block.get("thinking")})
+            elif block.get("type") == "tool_use":
+                arguments = json.dumps(block.get("input") or {}, ensure_ascii=False, separators=(",", ":"))
+                self.delta(index, {"type": "input_json_delta", "partial_json": arguments})
+        self.end({"stop_reason": body.get("stop_reason")}, body.get("usage"))
+
+    def ending(self) -> Ending:
+        return "complete" if self.stopped else "cut"

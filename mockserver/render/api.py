@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from ..scenario.model import Response
 from .errors import ApiError
 from .plan import TimedEvent
+from .reading import StepSink, WireReader
 from .request import ApiRequest
 from .script import Identity, Script
 
@@ -51,6 +52,11 @@ class Api(Protocol):
     @property
     def stream_headers(self) -> dict[str, str]:
         """Its framing's headers for a stream: content type and the like."""
+        ...
+
+    @property
+    def framing(self) -> Literal["sse", "ndjson"]:
+        """How its streams are cut into frames: SSE events, or lines of JSON."""
         ...
 
     @property
@@ -144,6 +150,12 @@ class Api(Protocol):
         """The JSON body of a non-streamed response: the stream, accumulated."""
         ...
 
+    def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:
+        """How to read its answer to `request` back into steps (recording): the
+        inverse of `stream` and `body`. None: it has none, and its answers are
+        recorded exactly (each frame an `event` or `raw` step, a body as it came)."""
+        ...
+
 
 class ApiDefaults:
     """What most APIs share: SSE framing, cacheable plans, light work."""
@@ -151,6 +163,7 @@ class ApiDefaults:
     routes: tuple[str, ...] = ()
     model_list_routes: tuple[str, ...] = ()
     stream_headers: ClassVar[dict[str, str]] = SSE_HEADERS
+    framing: Literal["sse", "ndjson"] = "sse"
     malformed: bytes = MALFORMED_SSE
     cacheable = True
     heavy = False
@@ -174,6 +187,9 @@ class ApiDefaults:
         return request
 
     def to_store(self, request: ApiRequest, body: bytes) -> tuple[str, Any] | None:
+        return None
+
+    def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:
         return None
 
 

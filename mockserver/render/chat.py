@@ -12,7 +12,7 @@ from typing import Any
 
 from . import sse
 from .api import Rendering
-from .data_stream import DataStream
+from .data_stream import DataStream, DataStreamReader
 from .openai_request import (
     OpenAIErrors,
     check_messages,
@@ -23,6 +23,7 @@ from .openai_request import (
     require_model,
 )
 from .plan import TimedEvent
+from .reading import Channel, StepSink, WireReader, read_texts
 from .request import ApiRequest, BadRequest
 from .script import Delta, ToolArgs, ToolStart, UsageItem
 
@@ -59,6 +60,9 @@ class ChatApi(OpenAIErrors):
 
     def stream(self, rendering: Rendering) -> list[TimedEvent]:
         return _ChatStream(rendering).events()
+
+    def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:
+        return ChatReader(steps)
 
     def body(self, rendering: Rendering) -> Any:
         script, reply = rendering.script, rendering.script.reply
@@ -214,3 +218,73 @@ class _ChatStream(DataStream):
         if first:
             delta["refusal"] = None
         self.chunk(at, delta)
+
+
+class ChatReader(DataStreamReader):
+    """A recorded Chat stream or body, back into steps (recording)."""
+
+    def choice(self, choice: dict[str, Any]) -> None:
+        delta = choice.get("delta")
+        if not isinstance(delta, dict):
+            return
+        read_texts(self.steps, delta, _CHANNELS)
+        calls = delta.get("tool_calls")
+        for call in calls if isinstance(calls, list) else ():
+            if not isinstance(call, dict):
+                continue
+            index = call["index"] if type(call.get("index")) is int else 0
+            function = call.get("function")
+            name, arguments = (
+                (function.get("name"), function.get("arguments"))
+                if isinstance(function, dict)
+                else (None, None)
+            )
+            if isinstance(name, str):
+                call_id = call.get("id")
+                self.steps.tool_start(index, call_id if isinstance(call_id, str) else "", name)
+            if isinstance(arguments, str) and arguments:
+                self.steps.tool_args(index, arguments)
+        legacy = delta.get("function_call")
+        if isinstance(legacy, dict):
+            if isinstance(legacy.get("name"), str):
+                self.steps.function_start(legacy["name"])
+            if isinstance(legacy.get("arguments"), str) and legacy["arguments"]:
+                self.steps.function_args(legacy["arguments"])
+
+    def body(self, body: Any) -> None:
+        if not isinstance(body, dict):
+            return
+        self.pin(body)
+        choices = body.get("choices")
+        choice = choices[0] if isinstance(choices, list) and choices else None
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if isinstance(message, dict):
+            read_texts(self.steps, message, _CHANNELS)
+            calls = message.get("tool_calls")
+            for index, call in enumerate(calls if isinstance(calls, list) else ()):
+                function = call.get("function") if isinstance(call, dict) else None
+                if isinstance(function, dict) and isinstance(function.get("name"), str):
+                    self.steps.tool_start(index, str(call.get("id") or ""), function["name"])
+                    self.steps.tool_args(index, str(function.get("arguments") or ""))
+            legacy = message.get("function_call")
+            if isinstance(legacy, dict) and isinstance(legacy.get("name"), str):
+                self.steps.function_start(legacy["name"])
+                self.steps.function_args(str(legacy.get("arguments") or ""))
+        if isinstance(choice, dict) and isinstance(choice.get("finish_reason"), str):
+            self.steps.finish(choice["finish_reason"])
+        usage = body.get("usage")
+        if isinstance(usage, dict):
+            input_tokens, output_tokens = usage.get("prompt_tokens"), usage.get("completion_tokens")
+            self.steps.usage(
+                input_tokens if type(input_tokens) is int else None,
+                output_tokens if type(output_tokens) is int else None,
+            )
+
+
+# the delta fields that carry words, and their channel (`reasoning_content` is what
+# OpenAI-compatible servers with reasoning models send)
+_CHANNELS: tuple[tuple[str, Channel], ...] = (
+    ("reasoning_content", "reasoning"),
+    ("content", "text"),
+    ("refusal", "refusal"),
+)

@@ -12,9 +12,10 @@ from typing import Any
 
 from . import sse
 from .api import Rendering
-from .data_stream import DataStream
+from .data_stream import DataStream, DataStreamReader
 from .openai_request import OpenAIErrors, check_stream, invalid_type, require_model
 from .plan import TimedEvent
+from .reading import Frame, StepSink, WireReader
 from .request import ApiRequest, BadRequest
 from .script import Delta, ToolArgs, ToolStart, UsageItem
 
@@ -56,6 +57,9 @@ class CompletionsApi(OpenAIErrors):
 
     def stream(self, rendering: Rendering) -> list[TimedEvent]:
         return _CompletionsStream(rendering).events()
+
+    def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:
+        return _CompletionsReader(steps)
 
     def body(self, rendering: Rendering) -> Any:
         reply = rendering.script.reply
@@ -109,3 +113,16 @@ class _CompletionsStream(DataStream):
 
     def usage_payload(self, usage: UsageItem) -> dict[str, Any]:
         return _usage(usage)
+
+
+class _CompletionsReader(DataStreamReader):
+    """A recorded Completions stream or body, back into steps (recording)."""
+
+    def choice(self, choice: dict[str, Any]) -> None:
+        text = choice.get("text")
+        if isinstance(text, str) and text:
+            self.steps.text("text", text)
+
+    def body(self, body: Any) -> None:
+        if isinstance(body, dict):
+            self.frame(Frame(data=sse.to_json(body)))  # a body is one chunk with everything

@@ -10,6 +10,7 @@ from . import sse
 from .api import Rendering
 from .openai_request import OpenAIErrors
 from .plan import TimedEvent
+from .reading import Ending, Frame, StepSink, error_fields, json_object
 from .script import (
     CommentItem,
     Delta,
@@ -128,3 +129,72 @@ class DataStream:
                 pass  # writes nothing: the player ends the connection
             case _:
                 assert_never(item)
+
+
+class DataStreamReader:
+    """Reads a `data:` JSON stream back (recording): the inverse of DataStream.
+    Subclasses read one choice (`choice`) and a whole body (`body`)."""
+
+    def __init__(self, steps: StepSink) -> None:
+        self.steps = steps
+        self.pinned = False
+        self.finished = False
+        self.done = False
+
+    def choice(self, choice: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def body(self, body: Any) -> None:
+        raise NotImplementedError
+
+    def pin(self, payload: dict[str, Any]) -> None:
+        if not self.pinned:
+            self.pinned = True
+            created = payload.get("created")
+            self.steps.pin(
+                id=_string(payload.get("id")),
+                created=created if type(created) is int else None,
+                model=_string(payload.get("model")),
+            )
+
+    def frame(self, frame: Frame) -> None:
+        if frame.comment is not None:
+            self.steps.comment(frame.comment)
+            return
+        if frame.data == "[DONE]" and frame.event is None:
+            self.done = True
+            return
+        payload = json_object(frame.data)
+        if payload is None or frame.event is not None:
+            self.steps.event(frame)
+            return
+        fields = error_fields(payload.get("error"))
+        if fields is not None:
+            self.steps.error(*fields)
+            return
+        self.pin(payload)
+        choices = payload.get("choices")
+        if isinstance(choices, list):
+            for choice in choices[:1]:  # the language has one choice
+                if isinstance(choice, dict):
+                    self.choice(choice)
+                    reason = choice.get("finish_reason")
+                    if isinstance(reason, str):
+                        self.finished = True
+                        self.steps.finish(reason)
+        usage = payload.get("usage")
+        if isinstance(usage, dict):
+            self.steps.usage(_count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens")))
+
+    def ending(self) -> Ending:
+        if self.done:
+            return "complete"
+        return "no_done" if self.finished else "cut"
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _count(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None

@@ -27,6 +27,7 @@ from .blocks import Add, Close, Open, segment
 from .errors import ApiError
 from .openai_request import content_text, message_conversation
 from .plan import TimedEvent
+from .reading import Channel, Ending, Frame, StepSink, WireReader, json_object, read_texts
 from .request import ApiRequest, BadRequest, Conversation, Tool
 from .script import (
     CommentItem,
@@ -54,6 +55,7 @@ class OllamaApi(ApiDefaults):
     unsupported = frozenset({"event", "comment", "done"})  # no NDJSON form
     model_list_routes = ("/api/tags",)
     stream_headers: ClassVar[dict[str, str]] = {"content-type": "application/x-ndjson"}
+    framing = "ndjson"
     # half a line, then its end: the client's json.loads fails on it
     malformed = b'{"model":"mockserver","message":{"role":"assistant","content":"trunc\n'
 
@@ -124,6 +126,9 @@ class OllamaApi(ApiDefaults):
                 message["tool_calls"] = [_tool_call(c.name, c.arguments, c.index) for c in reply.tool_calls]
             out["message"] = message
         return {**out, **_last_fields(script)}
+
+    def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:
+        return _OllamaReader(steps)
 
     def model_list(self, ids: list[str]) -> Any:
         """`GET /api/tags`: the models, in Ollama's shape."""
@@ -249,3 +254,71 @@ class _OllamaStream:
             blank = {"response": ""} if self.generate else {"message": {"role": "assistant", "content": ""}}
             self.out.append(TimedEvent(self.script.end_at, _line({**self.head, **blank, **fields})))
         return self.out
+
+
+# the fields that carry words (`response` is /api/generate's), and their channel
+_CHANNELS: tuple[tuple[str, Channel], ...] = (
+    ("thinking", "reasoning"),
+    ("content", "text"),
+    ("response", "text"),
+)
+
+
+class _OllamaReader:
+    """A recorded Ollama stream (its lines) or body, back into steps (recording)."""
+
+    def __init__(self, steps: StepSink) -> None:
+        self.steps = steps
+        self.pinned = False
+        self.calls = 0
+        self.done = False
+
+    def frame(self, frame: Frame) -> None:
+        line = json_object(frame.data)
+        if line is None:
+            self.steps.event(frame)
+        elif isinstance(line.get("error"), str):
+            self.steps.error(line["error"], None, None, None)
+        else:
+            self.read(line)
+
+    def body(self, body: Any) -> None:
+        if isinstance(body, dict):
+            self.read(body)
+
+    def read(self, line: dict[str, Any]) -> None:
+        if not self.pinned:
+            self.pinned = True
+            model = line.get("model")
+            model_name = model if isinstance(model, str) else None
+            self.steps.pin(model=model_name, created=_seconds(line.get("created_at")))
+        message: dict[str, Any] = line["message"] if isinstance(line.get("message"), dict) else line
+        read_texts(self.steps, message, _CHANNELS)
+        calls = message.get("tool_calls")
+        for call in calls if isinstance(calls, list) else ():
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("name"), str):
+                arguments = function.get("arguments")
+                self.steps.tool_start(self.calls, "", function["name"])
+                self.steps.tool_args(self.calls, json.dumps(arguments if arguments is not None else {}))
+                self.calls += 1
+        if line.get("done") is True:
+            self.done = True
+            reason = line.get("done_reason")
+            self.steps.finish("tool_calls" if self.calls else reason if reason == "length" else "stop")
+            counts = (line.get("prompt_eval_count"), line.get("eval_count"))
+            self.steps.usage(*(c if type(c) is int else None for c in counts))
+
+    def ending(self) -> Ending:
+        return "complete" if self.done else "cut"
+
+
+def _seconds(created_at: Any) -> int | None:
+    """`created_at` (ISO 8601, to the nanosecond) as Unix seconds."""
+    if not isinstance(created_at, str):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(created_at[:19])
+    except ValueError:
+        return None
+    return int(moment.replace(tzinfo=datetime.UTC).timestamp())

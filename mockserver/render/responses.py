@@ -21,6 +21,7 @@ from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import OpenAIErrors, check_stream, check_tools, content_text, invalid_type, require_model
 from .plan import TimedEvent
+from .reading import Channel, Ending, Frame, StepSink, WireReader, error_fields, typed_event
 from .request import ApiRequest, BadRequest, Conversation, ToolOutput
 from .script import (
     CommentItem,
@@ -113,6 +114,9 @@ class ResponsesApi(OpenAIErrors):
 
     def stream(self, rendering: Rendering) -> list[TimedEvent]:
         return _ResponsesStream(rendering).events()
+
+    def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:
+        return _ResponsesReader(steps)
 
     def body(self, rendering: Rendering) -> Any:
         script = rendering.script
@@ -490,3 +494,115 @@ def _finished_response(body: bytes) -> Any:
     except ValueError:
         return None
     return whole if isinstance(whole, dict) and whole.get("object") == "response" else None
+
+
+# the delta events that carry words, and their channel
+_DELTA_CHANNELS: dict[str, Channel] = {
+    "response.output_text.delta": "text",
+    "response.refusal.delta": "refusal",
+    "response.reasoning_summary_text.delta": "reasoning",
+    "response.reasoning_text.delta": "reasoning",
+}
+_TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+
+
+class _ResponsesReader:
+    """A recorded Responses stream or body, back into steps (recording). The events
+    the renderer makes from the steps (in_progress, parts, `.done`s) are not steps."""
+
+    def __init__(self, steps: StepSink) -> None:
+        self.steps = steps
+        self.calls: dict[int, int] = {}  # output_index → the call's index among calls
+        self.failed = False
+        self.ended = False
+
+    def frame(self, frame: Frame) -> None:
+        typed = typed_event(frame, self.steps)
+        if typed is None:
+            return
+        kind, payload = typed
+        output_index = payload.get("output_index")
+        if kind == "response.created":
+            self.pin(payload.get("response"))
+        elif kind in _DELTA_CHANNELS and isinstance(payload.get("delta"), str):
+            self.steps.text(_DELTA_CHANNELS[kind], payload["delta"])
+        elif kind == "response.output_item.added":
+            item = payload.get("item")
+            if isinstance(item, dict) and item.get("type") == "function_call" and type(output_index) is int:
+                self.start_call(output_index, item)
+        elif kind == "response.function_call_arguments.delta" and output_index in self.calls:
+            if isinstance(payload.get("delta"), str) and payload["delta"]:
+                self.steps.tool_args(self.calls[output_index], payload["delta"])
+        elif kind == "error":
+            self.failed = True
+            message = payload.get("message")
+            code = payload.get("code")
+            self.steps.error(str(message or ""), None, code if isinstance(code, str) else None, None)
+        elif kind in _TERMINAL:
+            self.ended = True
+            self.end(payload.get("response"))
+        elif not kind.startswith("response."):
+            self.steps.event(frame)
+
+    def pin(self, response: Any) -> None:
+        if isinstance(response, dict):
+            created, model = response.get("created_at"), response.get("model")
+            self.steps.pin(
+                id=response.get("id") if isinstance(response.get("id"), str) else None,
+                created=int(created) if isinstance(created, (int, float)) and created >= 0 else None,
+                model=model if isinstance(model, str) else None,
+            )
+
+    def start_call(self, output_index: int, item: dict[str, Any]) -> None:
+        self.calls[output_index] = index = len(self.calls)
+        call_id = item.get("call_id")
+        self.steps.tool_start(index, call_id if isinstance(call_id, str) else "", str(item.get("name") or ""))
+
+    def end(self, response: Any) -> None:
+        if not isinstance(response, dict):
+            return
+        status = response.get("status")
+        if status == "failed":
+            fields = error_fields(response.get("error"))
+            if fields is not None and not self.failed:
+                message, _, code, param = fields
+                self.steps.error(message, None, code, param)
+            return
+        details = response.get("incomplete_details")
+        reason = details.get("reason") if isinstance(details, dict) else None
+        if status == "incomplete":
+            self.steps.finish("content_filter" if reason == "content_filter" else "length")
+        else:
+            self.steps.finish("tool_calls" if self.calls else "stop")
+        usage = response.get("usage")
+        if isinstance(usage, dict):
+            counts = usage.get("input_tokens"), usage.get("output_tokens")
+            self.steps.usage(*(c if type(c) is int else None for c in counts))
+
+    def body(self, body: Any) -> None:
+        if not isinstance(body, dict):
+            return
+        self.pin(body)
+        output = body.get("output")
+        for number, item in enumerate(output if isinstance(output, list) else ()):
+            if not isinstance(item, dict):
+                continue
+            if item.get("type") == "function_call":
+                self.start_call(number, item)
+                self.steps.tool_args(self.calls[number], str(item.get("arguments") or ""))
+            elif item.get("type") == "reasoning" and isinstance(item.get("summary"), list):
+                for part in item["summary"]:
+                    if isinstance(part, dict) and isinstance(part.get("text"), str) and part["text"]:
+                        self.steps.text("reasoning", part["text"])
+            elif item.get("type") == "message" and isinstance(item.get("content"), list):
+                for part in item["content"]:
+                    if not isinstance(part, dict):
+                        continue
+                    if part.get("type") == "output_text" and isinstance(part.get("text"), str):
+                        self.steps.text("text", part["text"])
+                    elif part.get("type") == "refusal" and isinstance(part.get("refusal"), str):
+                        self.steps.text("refusal", part["refusal"])
+        self.end(body)
+
+    def ending(self) -> Ending:
+        return "complete" if self.ended or self.failed else "cut"

@@ -254,6 +254,9 @@ class Match:
     turn: int | None = None  # 1 + the assistant turns in the request's history
     tool_result: ToolResultRule | None = None
     system: Pattern | None = None  # a regex on the system prompt
+    # a regex on the conversation's first user message: the same on every turn
+    # (recordings match on it)
+    first_message: Pattern | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,7 @@ MATCH_KEYS = (
     "turn",
     "tool_result",
     "system",
+    "first_message",
 )
 TOOL_RESULT_KEYS = ("name", "id", "contains", "regex")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # whole: no line break may follow
@@ -325,9 +326,21 @@ def _transport(at: At) -> Transport:
 
 def parse_match(at: At) -> Match:
     f.mapping(at, MATCH_KEYS, "a match rule (a mapping)")
-    method, path, headers, model, body, text, tools, stream, priority, turn, tool_result, system = (
-        at.key(k) for k in MATCH_KEYS
-    )
+    (
+        method,
+        path,
+        headers,
+        model,
+        body,
+        text,
+        tools,
+        stream,
+        priority,
+        turn,
+        tool_result,
+        system,
+        first_message,
+    ) = (at.key(k) for k in MATCH_KEYS)
     return Match(
         method=f.string(method).upper() if method is not None else None,
         path=f.string(path) if path is not None else None,
@@ -341,6 +354,7 @@ def parse_match(at: At) -> Match:
         turn=f.integer(turn, minimum=1) if turn is not None else None,
         tool_result=_tool_result(tool_result) if tool_result is not None else None,
         system=_regex(system) if system is not None else None,
+        first_message=_regex(first_message) if first_message is not None else None,
     )
 
 

@@ -212,6 +212,7 @@ def _match() -> dict[str, Any]:
                 TOOL_RESULT_KEYS,
             ),
             "system": {"type": ["string", "number"], "description": "a regular expression"},
+            "first_message": {"type": ["string", "number"], "description": "a regular expression"},
         },
         MATCH_KEYS,
     )

@@ -9,7 +9,9 @@ from typing import Any, Protocol
 
 from .fields import suggest
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+# `{{ "{{" }}` is a literal `{{` (how text holding braces is written, e.g. recorded)
+_OPEN = '"{{"'
+_PLACEHOLDER = re.compile(r'\{\{\s*("\{\{"|[^{}]*?)\s*\}\}')
 VARIABLES = (
     "request.model",
     "request.last_message",
@@ -82,18 +84,30 @@ def literal(text: str) -> Template:
 def compile_template(text: str) -> Template:
     """Compile `text`; raises ValueError naming a bad placeholder."""
     parts: list[str | Var] = []
+
+    def add(part: str | Var) -> None:
+        if isinstance(part, str) and parts and isinstance(parts[-1], str):
+            parts[-1] += part  # literal text in one part: `constant` sees it
+        elif part:
+            parts.append(part)
+
     position = 0
     for found in _PLACEHOLDER.finditer(text):
-        if found.start() > position:
-            parts.append(text[position : found.start()])
-        parts.append(_variable(found.group(1)))
+        add(text[position : found.start()])
+        add(_variable(found.group(1)))
         position = found.end()
-    if position < len(text):
-        parts.append(text[position:])
+    add(text[position:])
     return Template(tuple(parts))
 
 
-def _variable(expression: str) -> Var:
+def escape_template(text: str) -> str:
+    """`text` as a template that renders to `text` exactly."""
+    return text.replace("{{", "{{ " + _OPEN + " }}") if "{{" in text else text
+
+
+def _variable(expression: str) -> Var | str:
+    if expression == _OPEN:
+        return "{{"
     if expression in ("request.model", "request.last_message", "request.turn"):
         return Var(expression.split(".", 1)[1])
     if expression.startswith("request.headers.") and len(expression) > len("request.headers."):

@@ -19,6 +19,7 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from ..config import Config, Options
 from ..errors import ScenarioNotFound
+from ..record import recorder
 from ..render import APIS, Api, ApiRequest, BadRequest, Plan
 from ..render.api import skipped_steps
 from ..render.auto import AUTO_NAME, auto_response
@@ -66,10 +67,19 @@ def create_app(
     paths = [s for s in given if not isinstance(s, Scenario)]
     loaded = load_scenarios(paths) + loaded if paths else loaded
     state = ServerState(tuple(loaded), config)
+    if config.upstream is not None:
+        state.recorder = recorder(
+            config.upstream,
+            config.record_to,
+            redact=tuple(config.redact),
+            exact=config.exact,
+            stall_after=config.stall_after,
+        )
     if config.default is not None:
         state.initial.default = state.settings.default = _known(state, config.default)
     app = web.Application(client_max_size=config.max_body)
     app[STATE] = state
+    app.on_cleanup.append(functools.partial(_stop_recording, state=state))
     origins = config.origins
     app[CORS_ORIGINS] = origins
     install_cors(app, origins)
@@ -89,6 +99,12 @@ def create_app(
     add_admin_routes(app, state)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)  # raw SSE, or a 404
     return app
+
+
+async def _stop_recording(app: web.Application, state: ServerState) -> None:
+    if state.recorder is not None:
+        await state.recorder.close()
+        state.recorder = None
 
 
 def _known(state: ServerState, name: str) -> str:
@@ -135,9 +151,17 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             session = headers.get("x-mock-session")
             entry.conversation = conversation = conversation_id(session, parsed)
             entry.warnings = _echo_warnings(state, conversation, parsed) or None
-            scenario = _choose(state, parsed, named, raw)
+            recorder = None if named is not None or raw else state.recorder
+            scenario = _choose(state, parsed, named, raw, explain=recorder is None)
             turn_response = None
-            if scenario is not None and scenario.conversation:
+            if scenario is None and recorder is not None:
+                replayed = recorder.recordings.replay(parsed)
+                if replayed is None:
+                    entry.scenario = "(recorded from the upstream)"
+                    return await recorder.forward(request, api, parsed, outcome)
+                scenario, turn_response = replayed
+                entry.turn = parsed.conversation.turn
+            elif scenario is not None and scenario.conversation:
                 turn_response = _turn_response(state, scenario, parsed, session, conversation, entry)
         except _Refusal as refusal:
             plan = plan_error(api, refusal.error, parsed, f"error/{request.path}")
@@ -229,8 +253,14 @@ async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool, en
         raise _Refusal(400, f"The request body is nested too deeply: at most {MAX_DEPTH} levels.")
     state.journal.keep_body(entry, data, body)
     try:
-        return api.with_history(api.parse(body, replace(base, json=body)), state.store.chain)
+        parsed = api.parse(body, replace(base, json=body))
     except BadRequest as exc:
+        raise _Refusal(400, exc.message, exc.param, exc.code) from None
+    try:
+        return api.with_history(parsed, state.store.chain)
+    except BadRequest as exc:
+        if state.recorder is not None:
+            return parsed  # history the upstream keeps: it answers for it
         raise _Refusal(400, exc.message, exc.param, exc.code) from None
 
 
@@ -248,9 +278,13 @@ def _depth_over(value: Any, limit: int) -> bool:
     return False
 
 
-def _choose(state: ServerState, request: ApiRequest, named: str | None, raw: bool) -> Scenario | None:
-    """The scenario for the request; None for the auto-responder. On a raw path only
-    a scenario named, or one whose `match.path` names the path, applies."""
+def _choose(
+    state: ServerState, request: ApiRequest, named: str | None, raw: bool, *, explain: bool = True
+) -> Scenario | None:
+    """The scenario for the request; None for the auto-responder (or the recorder).
+    On a raw path only a scenario named, or one whose `match.path` names the path,
+    applies. In strict mode a miss is refused with why, unless `explain` is False
+    (recording: a miss goes to the upstream)."""
     try:
         if raw and named is None:
             found = state.registry.first_match(request, require_path=True)
@@ -260,7 +294,7 @@ def _choose(state: ServerState, request: ApiRequest, named: str | None, raw: boo
                 )
             return found
         chosen = state.registry.choose(request, named=named, default=state.settings.default)
-        if chosen is None and state.settings.strict:
+        if chosen is None and state.settings.strict and explain:
             reasons = state.registry.explain_miss(request) or ["no scenarios are loaded"]
             message = (
                 f"mockserver (strict): no scenario answers {request.method} {request.path}. "

@@ -42,6 +42,11 @@ def mismatch(rule: Match, request: ApiRequest) -> str | None:
         return f"turn is {conversation.turn}, the rule wants {rule.turn}"
     if rule.system is not None and not rule.system.search(conversation.system):
         return f"system {rule.system.pattern!r} not found in system prompt {_short(conversation.system)!r}"
+    if rule.first_message is not None and not rule.first_message.search(conversation.first_message):
+        return (
+            f"first_message {_short(rule.first_message.pattern)!r} does not match "
+            f"the first user message {_short(conversation.first_message)!r}"
+        )
     if rule.tool_result is not None:
         why = _tool_result_mismatch(rule.tool_result, conversation.tool_results)
         if why is not None:

@@ -91,7 +91,7 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
             await asyncio.sleep(remaining)
         transport.close()
     elif ending == "reset":
-        await _reset(transport)
+        await reset_connection(transport)
     else:
         transport.close()  # disconnect: what was written, then FIN, no chunked terminator
     return response
@@ -147,7 +147,7 @@ async def _sleep_until(deadline: float) -> None:
         await asyncio.sleep(delay)
 
 
-async def _reset(transport: asyncio.Transport) -> None:
+async def reset_connection(transport: asyncio.Transport) -> None:
     """Abort the connection with a TCP RST, once what was written has left."""
     await _drain(transport)
     sock = transport.get_extra_info("socket")

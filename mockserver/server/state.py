@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from ..config import Config
+from ..record import Recorder
 from ..scenario import Scenario
 from .chaos import Chaos, ChaosSettings
 from .journal import Journal
@@ -58,6 +59,8 @@ class ServerState:
     # the tool calls streamed in each conversation, id → (name, arguments): what the
     # client must echo back; the least recently used conversations are forgotten
     issued: Recent[str, dict[str, tuple[str, str]]] = field(default_factory=lambda: Recent(MAX_CONVERSATIONS))
+    # recording: where requests no scenario answers go (`record`, the pytest record modes)
+    recorder: Recorder | None = None
 
     def __post_init__(self) -> None:
         config = self.config
