@@ -4,6 +4,7 @@ with its own event loop (MockServer, the pytest fixture)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 import time
@@ -19,7 +20,7 @@ from .config import CLIENT_TIMEOUT, STALL_AFTER, Config, Options
 from .errors import MockServerError, ScenarioNotFound
 from .record import recorder
 from .scenario import Scenario, load_mapping, load_text
-from .server.app import STATE, create_app
+from .server.app import STATE, create_app, keep_recorded
 from .server.guard import GuardedAppRunner
 from .server.journal import Entry
 from .server.state import ServerState
@@ -206,6 +207,7 @@ class MockServer(BackgroundServer):
         async def start(state: ServerState) -> None:
             if state.recorder is not None:
                 await state.recorder.close()
+            made.keep = functools.partial(keep_recorded, state)
             state.recorder = made
 
         self._call_async(start)

@@ -44,7 +44,8 @@ def openai(server: MockServer | str, **options: Any) -> Any:
 
     base = server if isinstance(server, str) else server.openai_url
     options.setdefault("max_retries", 0)
-    return closing(OpenAI(base_url=base, api_key="sk-SECRET-openai", timeout=10.0, **options))
+    options.setdefault("timeout", 10.0)
+    return closing(OpenAI(base_url=base, api_key="sk-SECRET-openai", **options))
 
 
 def anthropic(server: MockServer) -> Any:
@@ -387,3 +388,128 @@ def test_whole_answers_are_recorded_as_steps(recorder: MockServer, upstream: Ups
     assert replayed.choices[0].message.content == answer.choices[0].message.content == "A whole answer."
     assert (replayed.id, replayed.created, replayed.model) == (answer.id, answer.created, answer.model)
     assert json.loads(replayed.model_dump_json())["usage"]["completion_tokens"] == 4
+
+
+def test_a_long_stream_records_in_flat_memory(upstream: Upstream, tmp_path: Path) -> None:
+    """20,000 events of 1 KB (20 MB) through a `mockserver record` process: its memory
+    after the stream is about what it was after a stream a tenth as long."""
+    from hostile import rss_bytes, serve_process
+
+    upstream.event_size = 1000
+    empty = tmp_path / "scenarios"
+    empty.mkdir()
+    out = tmp_path / "recordings"
+
+    def stream(events: int, prompt: str) -> int:
+        upstream.events = events
+        body = chat_body(f"many events {prompt}")
+        received = 0
+        with httpx.Client(timeout=60.0) as client:
+            with client.stream("POST", url + "/v1/chat/completions", json=body) as answer:
+                for piece in answer.iter_raw():
+                    received += len(piece)
+        return received
+
+    with serve_process(empty, "--upstream", upstream.url, "--out", str(out), command="record") as url:
+        stream(2_000, "warm up")
+        before = rss_bytes(url)
+        received = stream(20_000, "long")
+        after = rss_bytes(url)
+    assert received > 20_000_000
+    assert after - before < 8 * 1024 * 1024, (before, after)
+    (long,) = [f for f in out.glob("*.yaml") if "long" in f.name]
+    assert len(load_scenarios([long])) == 1
+    text = long.read_text()
+    assert text.count('"' + "x" * 1000 + '"') == 20_000  # every event's text, each its own piece
+
+
+# --- the pytest record modes, as a user's suite runs them ---
+
+INNER_INI = """
+[pytest]
+asyncio_default_fixture_loop_scope = function
+filterwarnings = error
+"""
+INNER_TEST = """
+from openai import OpenAI
+
+PROMPT = {prompt!r}
+
+def test_weather(mockserver):
+    with OpenAI(base_url=mockserver.openai_url, api_key="sk-SECRET-inner", max_retries=0) as client:
+        stream = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{{"role": "user", "content": PROMPT}}], stream=True)
+        with stream:
+            text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text == "Once upon a time."
+"""
+
+
+def test_pytest_record_modes(pytester: pytest.Pytester, upstream: Upstream) -> None:
+    pytester.makeini(INNER_INI)
+    pytester.makepyfile(test_story=INNER_TEST.format(prompt="tell me a story"))
+    recording = pytester.path / "tests" / "recordings" / "test_story" / "test_weather.yaml"
+
+    # none (the default) with nothing recorded: the upstream is not asked; the test fails, saying why
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1, errors=1)
+    assert upstream.seen == [] and not recording.exists()
+
+    # new: recorded from the upstream, into tests/recordings/<module>/<test>.yaml
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--mockserver-record=new", f"--mockserver-upstream={upstream.url}"
+    )
+    result.assert_outcomes(passed=1)
+    assert len(upstream.seen) == 1 and recording.is_file()
+    assert "SECRET" not in recording.read_text()
+
+    # none, the upstream stopped: replayed from the recording
+    upstream.stop()
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error")
+    result.assert_outcomes(passed=1)
+
+    # none, a changed prompt: fails with strict mode's explanation, naming the recording
+    pytester.makepyfile(test_story=INNER_TEST.format(prompt="tell me a different story"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*no scenario answers POST /v1/chat/completions*chat-tell-me-a-story-*: first_message '^tell me a story$' does not match the first user message 'tell me a different story'*"
+        ]
+    )
+
+
+def test_pytest_record_all_records_again(pytester: pytest.Pytester, upstream: Upstream) -> None:
+    pytester.makeini(INNER_INI)
+    pytester.makepyfile(test_story=INNER_TEST.format(prompt="tell me a story"))
+    arguments = ("-p", "no:cacheprovider", f"--mockserver-upstream={upstream.url}")
+    pytester.runpytest_subprocess(*arguments, "--mockserver-record=new").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*arguments, "--mockserver-record=new").assert_outcomes(passed=1)
+    assert len(upstream.seen) == 1  # new: what is recorded is played
+    pytester.runpytest_subprocess(*arguments, "--mockserver-record=all").assert_outcomes(passed=1)
+    assert len(upstream.seen) == 2  # all: recorded again
+    (recording,) = (pytester.path / "tests" / "recordings").rglob("*.yaml")
+    assert recording.read_text().count("\n      - ") == 1  # replaced, not added to
+
+
+def test_pytest_record_new_needs_an_upstream(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INNER_INI)
+    pytester.makepyfile(test_story=INNER_TEST.format(prompt="x"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mockserver-record=new")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--mockserver-record=new and =all need --mockserver-upstream*"])
+
+
+def test_an_upstream_that_stalls_is_recorded_as_a_stall(upstream: Upstream, folder: Path) -> None:
+    with MockServer(upstream=upstream.url, record_to=str(folder), stall_after=0.5) as server:
+        with pytest.raises(DROPPED):
+            chat_stream(openai(server), "stall please")
+    (file,) = folder.glob("*.yaml")
+    text = file.read_text()
+    assert text.rstrip().endswith("- {stall: true}")  # from the last byte on, nothing came
+    upstream.stop()
+    with MockServer([folder]) as server:
+        started = time.monotonic()
+        with pytest.raises(DROPPED):  # held open until the client gives up
+            chat_stream(openai(server, timeout=1.0), "stall please")
+        assert time.monotonic() - started >= 0.9

@@ -243,6 +243,8 @@ class Upstream:
             writes = odd_framing()
         elif "many events" in prompt:
             writes = many_events(self.events, self.event_size)
+        elif "stall" in prompt:
+            writes = [*chat_text(["Part", " one"])[:2], (30.0, b"")]  # silent, until the reader leaves
         elif "drop" in prompt or "reset" in prompt:
             writes = chat_text(["Part", " one", " two", " three"])[:3]
         elif "secret" in prompt:

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +27,7 @@ from ..render.api import Api
 from ..render.errors import ApiError
 from ..render.reading import Frame, WireReader
 from ..render.request import ApiRequest
+from ..scenario import Response, Scenario
 from ..scenario.template import escape_template
 from ..server.player import Outcome, reset_connection
 from .frames import Frames, frames_for
@@ -77,6 +79,9 @@ class Recorder:
         self.stall_after = stall_after
         self.session: aiohttp.ClientSession | None = None
         self.tasks: set[asyncio.Task[Any]] = set()  # answers still being read after their client left
+        # told each answer recorded for an API that keeps history (Responses), so a
+        # later request can continue from it (previous_response_id) as on replay
+        self.keep: Callable[[Api, ApiRequest, Scenario, Response], None] | None = None
 
     def url_for(self, path: str) -> str:
         """The upstream URL of a request path. An upstream given with the path its
@@ -299,8 +304,11 @@ class Answer:
 
     def _save(self, steps: Path | None) -> None:
         head = [f"{key}: {flow(value)}\n" for key, value in self.head.items()] or ["status: 200\n"]
-        path = self.recorder.recordings.add(self.request, head, steps, self.method)
+        recordings = self.recorder.recordings
+        path = recordings.add(self.request, head, steps, self.method)
         log.info("recorded %s %s → %s", self.method, self.request.path, path)
+        if self.api.keeps_history and self.recorder.keep is not None:
+            self.recorder.keep(self.api, self.request, *recordings.latest(self.request))
 
 
 def _pins(writer: StepWriter) -> dict[str, Any]:

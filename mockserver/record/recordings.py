@@ -93,6 +93,14 @@ class Recordings:
         index = scenario.turn_indices(turn)[played]
         return scenario, scenario.responses[index]
 
+    def latest(self, request: ApiRequest) -> tuple[Scenario, Response]:
+        """The answer last recorded for the request's conversation and turn."""
+        conversation = self.conversations[self.key(request)]
+        if conversation.scenario is None:
+            conversation.scenario = self._scenario(conversation)
+        scenario = conversation.scenario
+        return scenario, scenario.responses[scenario.turn_indices(request.conversation.turn)[-1]]
+
     # --- adding one ---
 
     def new_steps(self) -> tuple[Path, IO[str]]:

@@ -106,6 +106,8 @@ class OllamaApi(ApiDefaults):
         return {}
 
     def restamp_pairs(self, response: Response, old: Identity, new: Identity) -> list[tuple[str, str]]:
+        if response.created is not None:
+            return []  # pinned (a recording's): the same for every request
         return [(_timestamp(old.created), _timestamp(new.created))]  # created_at, on every line
 
     def stream(self, rendering: Rendering) -> list[TimedEvent]:
@@ -115,7 +117,7 @@ class OllamaApi(ApiDefaults):
         script = rendering.script
         reply = script.reply
         generate = _is_generate(rendering)
-        out: dict[str, Any] = {"model": script.model, "created_at": _created_at(script)}
+        out: dict[str, Any] = {"model": script.model, "created_at": _created_at(rendering)}
         if generate:
             out["response"] = reply.text + reply.refusal
         else:
@@ -156,8 +158,9 @@ def _line(payload: dict[str, Any]) -> bytes:
     return sse.to_json(payload).encode("ascii") + b"\n"
 
 
-def _created_at(script: Script) -> str:
-    return _timestamp(script.identity.created)
+def _created_at(rendering: Rendering) -> str:
+    pinned = rendering.response.created
+    return _timestamp(pinned if pinned is not None else rendering.script.identity.created)
 
 
 def _timestamp(created: int) -> str:
@@ -209,7 +212,7 @@ class _OllamaStream:
     def __init__(self, rendering: Rendering) -> None:
         self.script = rendering.script
         self.generate = _is_generate(rendering)
-        self.head = {"model": self.script.model, "created_at": _created_at(self.script)}
+        self.head = {"model": self.script.model, "created_at": _created_at(rendering)}
         self.out: list[TimedEvent] = []
 
     def emit(self, at: float, fields: dict[str, Any]) -> None:

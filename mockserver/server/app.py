@@ -75,6 +75,7 @@ def create_app(
             exact=config.exact,
             stall_after=config.stall_after,
         )
+        state.recorder.keep = functools.partial(keep_recorded, state)
     if config.default is not None:
         state.initial.default = state.settings.default = _known(state, config.default)
     app = web.Application(client_max_size=config.max_body)
@@ -105,6 +106,19 @@ async def _stop_recording(app: web.Application, state: ServerState) -> None:
     if state.recorder is not None:
         await state.recorder.close()
         state.recorder = None
+
+
+def keep_recorded(
+    state: ServerState, api: Api, request: ApiRequest, scenario: Scenario, response: Response
+) -> None:
+    """Keep a recorded answer as its replay would be kept, so the next request of the
+    recording can continue from it (`previous_response_id`), upstream and on replay alike."""
+    plan = state.plans.plan(
+        api, response, request, scenario=scenario.name, number=0, seed=scenario.seed, fresh_content=False
+    )
+    kept = api.to_store(request, plan.body)
+    if kept is not None:
+        state.store.put(*kept)
 
 
 def _known(state: ServerState, name: str) -> str:
