@@ -513,3 +513,14 @@ def test_an_upstream_that_stalls_is_recorded_as_a_stall(upstream: Upstream, fold
         with pytest.raises(DROPPED):  # held open until the client gives up
             chat_stream(openai(server, timeout=1.0), "stall please")
         assert time.monotonic() - started >= 0.9
+
+
+def test_the_readme_recording_is_a_valid_scenario() -> None:
+    from mockserver.scenario import load_text
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("```yaml\n# Recorded by mockserver on ", 1)[1].split("```", 1)[0]
+    (scenario,) = load_text("# Recorded by mockserver on " + block, "README.md")
+    assert len(scenario.conversation) == 2 and scenario.match is not None
+    assert scenario.match.first_message is not None
+    assert scenario.match.first_message.search("What is the weather in Paris?")
