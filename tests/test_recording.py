@@ -524,3 +524,16 @@ def test_the_readme_recording_is_a_valid_scenario() -> None:
     assert len(scenario.conversation) == 2 and scenario.match is not None
     assert scenario.match.first_message is not None
     assert scenario.match.first_message.search("What is the weather in Paris?")
+
+
+def test_any_other_path_is_recorded_exactly(recorder: MockServer, upstream: Upstream, folder: Path) -> None:
+    """An endpoint no API reads (raw SSE on a path of its own) is recorded as raw events."""
+    body = {"prompt": "tell me a story", "stream": True}
+    direct = raw_body(upstream.url, "/custom/stream", body)
+    assert raw_body(recorder.url, "/custom/stream", body) == direct
+    recorder.stop_recording()
+    upstream.stop()
+    (file,) = folder.glob("*.yaml")
+    assert file.name.startswith("raw-") and '"/custom/stream"' in file.read_text()
+    with MockServer([folder], strict=True) as server:
+        assert raw_body(server.url, "/custom/stream", body) == direct

@@ -305,10 +305,14 @@ class Answer:
     def _save(self, steps: Path | None) -> None:
         head = [f"{key}: {flow(value)}\n" for key, value in self.head.items()] or ["status: 200\n"]
         recordings = self.recorder.recordings
-        path = recordings.add(self.request, head, steps, self.method)
+        try:
+            path = recordings.add(self.request, head, steps, self.method)
+            if self.api.keeps_history and self.recorder.keep is not None:
+                self.recorder.keep(self.api, self.request, *recordings.latest(self.request))
+        except Exception:  # the client has its answer; the recording is what failed: say so
+            log.exception("mockserver could not record %s %s", self.method, self.request.path)
+            return
         log.info("recorded %s %s → %s", self.method, self.request.path, path)
-        if self.api.keeps_history and self.recorder.keep is not None:
-            self.recorder.keep(self.api, self.request, *recordings.latest(self.request))
 
 
 def _pins(writer: StepWriter) -> dict[str, Any]:

@@ -165,13 +165,13 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             session = headers.get("x-mock-session")
             entry.conversation = conversation = conversation_id(session, parsed)
             entry.warnings = _echo_warnings(state, conversation, parsed) or None
-            recorder = None if named is not None or raw else state.recorder
+            recorder = None if named is not None else state.recorder
             scenario = _choose(state, parsed, named, raw, explain=recorder is None)
             turn_response = None
             if scenario is None and recorder is not None:
                 replayed = recorder.recordings.replay(parsed)
                 if replayed is None:
-                    entry.scenario = "(recorded from the upstream)"
+                    entry.scenario = f"{recorder.recordings.key(parsed)} (recording)"
                     return await recorder.forward(request, api, parsed, outcome)
                 scenario, turn_response = replayed
                 entry.turn = parsed.conversation.turn
@@ -302,7 +302,7 @@ def _choose(
     try:
         if raw and named is None:
             found = state.registry.first_match(request, require_path=True)
-            if found is None:
+            if found is None and explain:
                 raise _Refusal(
                     404, f"Unknown request URL: {request.method} {request.path}.", None, "unknown_url"
                 )
