@@ -86,6 +86,17 @@ def chat_stream(client: Any, prompt: str, messages: list[dict[str, Any]] | None 
     return seen
 
 
+def timed_text(server: MockServer, prompt: str) -> list[tuple[float, str]]:
+    """Each text delta of a streamed chat, with when it reached the client."""
+    stream = openai(server).chat.completions.create(model="gpt-4o-mini", messages=user(prompt), stream=True)
+    arrivals = []
+    with stream:
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                arrivals.append((time.monotonic(), chunk.choices[0].delta.content))
+    return arrivals
+
+
 def raw_body(base: str, path: str, body: dict[str, Any]) -> bytes:
     with httpx.Client(timeout=10.0) as client:
         answer = client.post(base + path, json=body, headers={"authorization": "Bearer sk-SECRET-raw"})
@@ -133,14 +144,7 @@ def test_the_anthropic_sdk_sees_the_same_through_the_recorder(recorder: MockServ
 def test_the_first_event_arrives_before_the_upstream_has_finished(recorder: MockServer) -> None:
     """No buffering: the upstream pauses GAP seconds after its first word; the client
     has that word before the pause ends."""
-    stream = openai(recorder).chat.completions.create(
-        model="gpt-4o-mini", messages=user("slow please"), stream=True
-    )
-    arrivals = []
-    with stream:
-        for chunk in stream:
-            if chunk.choices and chunk.choices[0].delta.content:
-                arrivals.append((time.monotonic(), chunk.choices[0].delta.content))
+    arrivals = timed_text(recorder, "slow please")
     assert [text for _, text in arrivals] == ["First", " after a pause", "."]
     assert arrivals[1][0] - arrivals[0][0] >= GAP * 0.75
 
@@ -217,14 +221,7 @@ def test_replay_keeps_the_timing(recorder: MockServer, upstream: Upstream, folde
     recorder.stop_recording()
     upstream.stop()
     with MockServer([folder]) as server:
-        stream = openai(server).chat.completions.create(
-            model="gpt-4o-mini", messages=user("slow please"), stream=True
-        )
-        times = []
-        with stream:
-            for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    times.append(time.monotonic())
+        times = [at for at, _ in timed_text(server, "slow please")]
     assert times[1] - times[0] >= GAP * 0.75  # within 25 % (a slow machine only adds)
 
 
