@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from typing import Any, TypedDict
+from urllib.parse import urlsplit
 
 from .errors import MockServerError
 from .server.chaos import FAULTS, parse_faults
@@ -58,8 +59,8 @@ class Config:
             raise MockServerError(f"chaos must be a rate from 0 to 1, got {self.chaos}")
         if self.max_body < 1 or self.client_timeout <= 0 or self.store_size < 1 or self.stall_after <= 0:
             raise MockServerError("max_body, client_timeout, store_size and stall_after must be positive")
-        if self.upstream is not None and not self.upstream.startswith(("http://", "https://")):
-            raise MockServerError(f"upstream must be an http:// or https:// URL, got {self.upstream!r}")
+        if self.upstream is not None:
+            _check_upstream(self.upstream)
         object.__setattr__(self, "redact", tuple(self.redact))
         try:
             faults = parse_faults(
@@ -89,6 +90,16 @@ class Config:
         if unknown:
             raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(self.names())}")
         return replace(self, **options) if options else self
+
+
+def _check_upstream(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MockServerError(f"upstream must be an http:// or https:// URL, got {url!r}")
+    if parts.username is not None or parts.password is not None:
+        raise MockServerError(
+            "upstream must not hold a user or password: the client's own auth headers are passed on"
+        )
 
 
 class Options(TypedDict, total=False):

@@ -15,7 +15,7 @@ import pytest
 from upstream import GAP, Upstream
 
 from helpers import closing
-from mockserver import MockServer
+from mockserver import MockServer, MockServerError
 from mockserver.cli import main
 from mockserver.scenario import load_scenarios
 
@@ -534,3 +534,16 @@ def test_any_other_path_is_recorded_exactly(recorder: MockServer, upstream: Upst
     assert file.name.startswith("raw-") and '"/custom/stream"' in file.read_text()
     with MockServer([folder], strict=True) as server:
         assert raw_body(server.url, "/custom/stream", body) == direct
+
+
+def test_the_upstreams_query_is_sent_and_not_written(upstream: Upstream, folder: Path) -> None:
+    """A key in the upstream's query (as Gemini takes one) goes with every request, and
+    never into a file; a user and password in the URL are refused."""
+    with MockServer(upstream=f"{upstream.url}/v1?key=SECRETKEY", record_to=str(folder)) as server:
+        chat_stream(openai(server), "tell me a story")
+    assert upstream.seen[-1]["path"] == "/v1/chat/completions"
+    assert upstream.seen[-1]["query"] == "key=SECRETKEY"
+    text = next(folder.glob("*.yaml")).read_text()
+    assert f"from {upstream.url}/v1 (POST" in text and "SECRETKEY" not in text
+    with pytest.raises(MockServerError, match="must not hold a user or password"):
+        MockServer(upstream="http://user:PASSWORD@127.0.0.1:9", record_to=str(folder))

@@ -205,7 +205,14 @@ class Upstream:
 
     async def answer(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        self.seen.append({"path": request.path, "headers": dict(request.headers), "body": body})
+        self.seen.append(
+            {
+                "path": request.path,
+                "query": request.query_string,
+                "headers": dict(request.headers),
+                "body": body,
+            }
+        )
         prompt = _first_user_text(body)
         tool_result = _has_tool_result(body)
         path = request.path

@@ -73,7 +73,7 @@ class Recorder:
     def __init__(
         self, upstream: str, recordings: Recordings, *, exact: bool = False, stall_after: float = 30.0
     ):
-        self.upstream = upstream.rstrip("/")
+        self.upstream = upstream
         self.recordings = recordings
         self.exact = exact
         self.stall_after = stall_after
@@ -83,14 +83,16 @@ class Recorder:
         # later request can continue from it (previous_response_id) as on replay
         self.keep: Callable[[Api, ApiRequest, Scenario, Response], None] | None = None
 
-    def url_for(self, path: str) -> str:
-        """The upstream URL of a request path. An upstream given with the path its
-        clients use (`https://api.openai.com/v1`) is not repeated (`/v1/v1/...`)."""
+    def url_for(self, path: str, query: str = "") -> str:
+        """The upstream URL of a request path and query. An upstream given with the path
+        its clients use (`https://api.openai.com/v1`) is not repeated (`/v1/v1/...`);
+        its own query (`?key=...`) is sent with every request."""
         parts = urlsplit(self.upstream)
         base = parts.path.rstrip("/")
-        if base and (path == base or path.startswith(base + "/")):
-            return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-        return self.upstream + path
+        if not base or not (path == base or path.startswith(base + "/")):
+            path = base + path
+        joined = "&".join(q for q in (parts.query, query) if q)
+        return urlunsplit((parts.scheme, parts.netloc, path, joined, ""))
 
     @property
     def redactor(self) -> Redactor | None:
@@ -121,7 +123,7 @@ class Recorder:
         loop = asyncio.get_running_loop()
         started = loop.time()
         body = await request.read()
-        url = self.url_for(parsed.path) + (f"?{request.query_string}" if request.query_string else "")
+        url = self.url_for(parsed.path, request.query_string)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         headers = {k: v for k, v in headers.items() if not k.lower().startswith("x-mock-")}
         try:

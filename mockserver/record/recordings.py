@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -134,7 +135,7 @@ class Recordings:
 
     def _comment(self, method: str, path: str, what: str = "Recorded") -> list[str]:
         when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        return [f"{what} by mockserver on {when} from {self.upstream} ({method} {path})."]
+        return [f"{what} by mockserver on {when} from {_shown(self.upstream)} ({method} {path})."]
 
     # --- files ---
 
@@ -194,6 +195,13 @@ def _loaded(document: Any, path: Path) -> Conversation | None:
         turns.append([Part(_lines(response)) for response in responses or [] if isinstance(response, dict)])
     match: dict[str, Any] = document["match"] if isinstance(document.get("match"), dict) else {}
     return Conversation(name, match, [], turns, extra)
+
+
+def _shown(url: str) -> str:
+    """The upstream as a file may say it: no user, password or query (keys travel there)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port is not None else "")
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _leading_comments(text: str) -> list[list[str]]:
