@@ -21,8 +21,8 @@ from aiohttp import web
 from .config import MAX_BODY, STORE_SIZE, Config
 from .errors import MockServerError, ScenarioErrors
 from .record import DEFAULT_DIR
-from .render import APIS, ApiRequest, BadRequest, plan_response
-from .render.api import skipped_steps
+from .render import APIS, BadRequest, plan_response
+from .render.api import sample, skipped_steps
 from .runner import start_site
 from .scenario import load_scenarios, scenario_files
 from .scenario.describe import describe_match, describe_responses
@@ -360,9 +360,8 @@ def _show(args: argparse.Namespace) -> int:
             f"loaded: {', '.join(scenarios) or 'none'}"
         )
     api = APIS[args.api]
-    body = api.sample_request(args.model, args.message, stream=not args.no_stream)
     try:
-        request = api.parse(body, ApiRequest(api.name, json=body))
+        request = sample(api, args.model, args.message, stream=not args.no_stream)
     except BadRequest as exc:  # pragma: no cover - our own sample request
         raise MockServerError(exc.message) from None
     numbers = range(len(scenario.responses))
@@ -396,7 +395,7 @@ def _show(args: argparse.Namespace) -> int:
             sys.stdout.buffer.flush()
             continue
         title = f"{scenario.name} · response {number + 1} of {len(scenario.responses)} · {api.name}"
-        out.write(format_plan(plan, title))
+        out.write(format_plan(plan, title, api.readable))
         skipped = skipped_steps(api, scenario.response_for(number))
         if skipped:
             out.write(f"   (left out: {api.name} has no form for {', '.join(skipped)})\n")

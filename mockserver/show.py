@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .render.plan import Plan
 
 
-def format_plan(plan: Plan, title: str) -> str:
-    """Every write with its time offset; the bytes shown as sent (CR shown as \\r)."""
+def format_plan(plan: Plan, title: str, readable: Callable[[bytes], str] | None = None) -> str:
+    """Every write with its time offset; the bytes shown as sent (CR shown as \\r), or
+    as `readable` decodes them (an API with binary framing)."""
     kind = "stream" if plan.streaming else "body"
     lines = [f"── {title} · {kind} · status {plan.status or 'none'}"]
     if plan.headers_delay:
         lines.append(f"   headers after {plan.headers_delay:.3f}s")
     lines += [f"   {name}: {value}" for name, value in plan.headers]
     for write in plan.writes:
-        text = write.data.decode("utf-8", "replace").replace("\r", "\\r")
+        decoded = readable(write.data) if readable is not None else write.data.decode("utf-8", "replace")
+        text = decoded.replace("\r", "\\r")
         body_lines = text.split("\n")
         if body_lines and body_lines[-1] == "":
             body_lines.pop()

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver import ScenarioErrors
-from mockserver.render import APIS, ApiRequest, plan_response
+from mockserver.render import APIS, plan_response
+from mockserver.render.api import sample
 from mockserver.scenario import load_mapping, load_text
 from mockserver.scenario.parse import MATCH_KEYS, RESPONSE_KEYS, SCENARIO_KEYS
 from mockserver.scenario.steps import EVENT_KEYS, STEP_KINDS, TOOL_CALL_KEYS
@@ -32,10 +33,9 @@ def check(load: Any, *args: Any) -> None:
 
 
 def render_everywhere(scenario: Any) -> None:
-    for name, api in APIS.items():
+    for api in APIS.values():
         for stream in (True, False):
-            body = api.sample_request("m", "hi", stream=stream)
-            request = api.parse(body, ApiRequest(name, json=body))
+            request = sample(api, "m", "hi", stream=stream)
             for number, response in enumerate(scenario.responses):
                 plan_response(api, response, request, scenario=scenario.name, number=number, seed=1)
 

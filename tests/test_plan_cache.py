@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver.render import APIS, ApiRequest, plan_response
+from mockserver.render.api import sample
 from mockserver.render.request import Tool
 from mockserver.scenario import load_text
 from mockserver.server.plans import PlanCache
@@ -53,8 +54,7 @@ def test_cached_plans_equal_fresh_renderings(api_name: str, scenario) -> None:  
     api = APIS[api_name]
     cache = PlanCache()
     for team, stream in (("red", True), ("blue", False), ("green", True)):
-        body = api.sample_request("gpt-test", "hi", stream=stream)
-        request = api.parse(body, ApiRequest(api_name, json=body, headers={"x-team": team}))
+        request = sample(api, "gpt-test", "hi", stream=stream, headers={"x-team": team})
         request = _with_tools(request)
         for number in (0, 1, 2, 7):
             for seed in (None, 3):

@@ -6,9 +6,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.record.frames import NdjsonFrames, SseFrames
 from mockserver.record.redact import REDACTED, Redactor, escape
 from mockserver.record.yaml_out import flow, quote
+from mockserver.render.frames import NdjsonFrames, SseFrames
 from mockserver.render.reading import Frame
 from mockserver.scenario.pattern import Pattern
 from mockserver.scenario.template import compile_template, escape_template
@@ -55,8 +55,8 @@ def test_lf_cr_and_a_last_event_without_its_blank_line(cuts: list[int]) -> None:
 def test_ndjson_frames_are_lines() -> None:
     frames = NdjsonFrames()
     assert read(frames, '{"a": "é"}\n\n{"b": 1}'.encode(), [3, 4]) == [
-        Frame(data='{"a": "é"}'),
-        Frame(data='{"b": 1}'),
+        Frame(data='{"a": "é"}', line=True),
+        Frame(data='{"b": 1}', line=True),
     ]
 
 

@@ -25,12 +25,12 @@ from aiohttp import web
 
 from ..render.api import Api
 from ..render.errors import ApiError
+from ..render.frames import Frames
 from ..render.reading import Frame, WireReader
 from ..render.request import ApiRequest
 from ..scenario import Response, Scenario
 from ..scenario.template import escape_template
 from ..server.player import Outcome, reset_connection
-from .frames import Frames, frames_for
 from .recordings import Recordings
 from .redact import Redactor
 from .steps import StepWriter
@@ -225,7 +225,7 @@ class Answer:
         except ConnectionError:
             client = False
         steps_path, spool = self.recorder.recordings.new_steps()
-        frames = frames_for(self.api.framing)
+        frames = self.api.frames()
         with spool:
             writer = StepWriter(spool, self.recorder.redactor)
             reader = None if self.recorder.exact else self.api.reader(self.request, writer)
@@ -297,7 +297,7 @@ class Answer:
     def _frame(self, frame: Frame, writer: StepWriter, reader: WireReader | None, frames: Frames) -> None:
         if reader is not None:
             reader.frame(frame)
-        elif self.api.framing == "ndjson":
+        elif frame.line:
             writer.raw((frame.data or "") + (frames.line_ending or "\n"))
         elif frame.comment is not None:
             writer.comment(frame.comment)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Protocol
 
 from ..scenario.model import Response
 from .errors import ApiError
+from .frames import Frames, SseFrames
 from .plan import TimedEvent
 from .reading import StepSink, WireReader
 from .request import ApiRequest
@@ -52,11 +53,6 @@ class Api(Protocol):
     @property
     def stream_headers(self) -> dict[str, str]:
         """Its framing's headers for a stream: content type and the like."""
-        ...
-
-    @property
-    def framing(self) -> Literal["sse", "ndjson"]:
-        """How its streams are cut into frames: SSE events, or lines of JSON."""
         ...
 
     @property
@@ -150,10 +146,23 @@ class Api(Protocol):
         """The JSON body of a non-streamed response: the stream, accumulated."""
         ...
 
+    def frames(self) -> Frames:
+        """A reader of its streams' frames (SSE events, lines of JSON, binary frames),
+        for recording."""
+        ...
+
     def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:
         """How to read its answer to `request` back into steps (recording): the
         inverse of `stream` and `body`. None: it has none, and its answers are
         recorded exactly (each frame an `event` or `raw` step, a body as it came)."""
+        ...
+
+    def sample_path(self, model: str, *, stream: bool) -> str:
+        """The path `sample_request` is sent to (its model or stream flag may be in it)."""
+        ...
+
+    def readable(self, data: bytes) -> str:
+        """Bytes of its wire as people read them (`mockserver show`): binary framing decoded."""
         ...
 
 
@@ -163,7 +172,6 @@ class ApiDefaults:
     routes: tuple[str, ...] = ()
     model_list_routes: tuple[str, ...] = ()
     stream_headers: ClassVar[dict[str, str]] = SSE_HEADERS
-    framing: Literal["sse", "ndjson"] = "sse"
     malformed: bytes = MALFORMED_SSE
     cacheable = True
     heavy = False
@@ -189,8 +197,17 @@ class ApiDefaults:
     def to_store(self, request: ApiRequest, body: bytes) -> tuple[str, Any] | None:
         return None
 
+    def frames(self) -> Frames:
+        return SseFrames()
+
     def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:
         return None
+
+    def sample_path(self, model: str, *, stream: bool) -> str:
+        return self.routes[0] if self.routes else "/"
+
+    def readable(self, data: bytes) -> str:
+        return data.decode("utf-8", "replace")
 
 
 def skipped_steps(api: Api, response: Response) -> list[str]:
@@ -199,3 +216,12 @@ def skipped_steps(api: Api, response: Response) -> list[str]:
 
     kinds = dict.fromkeys(step_kind(step) for step in response.stream)
     return [kind for kind in kinds if kind in api.unsupported]
+
+
+def sample(
+    api: Api, model: str, message: str, *, stream: bool, headers: dict[str, str] | None = None
+) -> ApiRequest:
+    """`api`'s smallest valid request, parsed (what `mockserver show` renders for)."""
+    body = api.sample_request(model, message, stream=stream)
+    path = api.sample_path(model, stream=stream)
+    return api.parse(body, ApiRequest(api.name, path=path, json=body, headers=headers or {}))

@@ -25,6 +25,7 @@ from . import sse
 from .api import ApiDefaults, Rendering
 from .blocks import Add, Close, Open, segment
 from .errors import ApiError
+from .frames import Frames, NdjsonFrames
 from .openai_request import content_text, message_conversation
 from .plan import TimedEvent
 from .reading import Channel, Ending, Frame, StepSink, WireReader, json_object, read_texts
@@ -55,7 +56,6 @@ class OllamaApi(ApiDefaults):
     unsupported = frozenset({"event", "comment", "done"})  # no NDJSON form
     model_list_routes = ("/api/tags",)
     stream_headers: ClassVar[dict[str, str]] = {"content-type": "application/x-ndjson"}
-    framing = "ndjson"
     # half a line, then its end: the client's json.loads fails on it
     malformed = b'{"model":"mockserver","message":{"role":"assistant","content":"trunc\n'
 
@@ -128,6 +128,9 @@ class OllamaApi(ApiDefaults):
                 message["tool_calls"] = [_tool_call(c.name, c.arguments, c.index) for c in reply.tool_calls]
             out["message"] = message
         return {**out, **_last_fields(script)}
+
+    def frames(self) -> Frames:
+        return NdjsonFrames()
 
     def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:
         return _OllamaReader(steps)

@@ -24,6 +24,7 @@ class Frame:
     id: str | None = None
     retry: int | None = None
     comment: str | None = None  # the text of a `:` line, when the frame is one
+    line: bool = False  # a line of a line-framed stream (NDJSON): `data` is the whole line
 
 
 class StepSink(Protocol):

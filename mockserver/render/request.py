@@ -55,6 +55,7 @@ class ApiRequest:
     method: str = "POST"
     path: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+    query: Mapping[str, str] = field(default_factory=dict)  # the URL's query parameters
     json: Any = None
     conversation: Conversation = field(default_factory=Conversation)
 

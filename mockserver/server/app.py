@@ -157,7 +157,9 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
     prefix_name, path = _split_prefix(request.path)
     headers = {k.lower(): v for k, v in request.headers.items()}
     entry = state.journal.record(request.method, request.path, headers)
-    parsed = ApiRequest(api.name, method=request.method, path=path, headers=headers)
+    parsed = ApiRequest(
+        api.name, method=request.method, path=path, headers=headers, query=dict(request.query)
+    )
     try:
         try:
             parsed = await _parse(request, api, parsed, raw, entry)

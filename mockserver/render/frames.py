@@ -1,4 +1,4 @@
-"""Cutting an upstream's body, as its bytes arrive, into frames: SSE events and
+"""Cutting an answer's body, as its bytes arrive, into frames: SSE events and
 comments, or lines of JSON. Lines are cut on bytes and decoded whole, so a character
 split across two network reads arrives intact; CRLF, CR and LF all end a line, and
 the first one seen is the stream's line ending (replayed as it was)."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..render.reading import Frame
+from .reading import Frame
 
 MAX_LINE = 16 << 20  # bytes one line may have before it is cut anyway (memory stays bounded)
 
@@ -116,11 +116,7 @@ class NdjsonFrames(_Lines):
     """Newline-delimited JSON: each non-blank line a frame."""
 
     def feed(self, chunk: bytes) -> list[Frame]:
-        return [Frame(data=line) for line in self.lines(chunk) if line.strip()]
+        return [Frame(data=line, line=True) for line in self.lines(chunk) if line.strip()]
 
     def end(self) -> list[Frame]:
-        return [Frame(data=line) for line in self.lines(b"", final=True) if line.strip()]
-
-
-def frames_for(framing: str) -> Frames:
-    return NdjsonFrames() if framing == "ndjson" else SseFrames()
+        return [Frame(data=line, line=True) for line in self.lines(b"", final=True) if line.strip()]
