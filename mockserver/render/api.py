@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 from ..scenario.model import Response
 from .errors import ApiError
@@ -50,9 +50,9 @@ class Api(Protocol):
         """The POST paths it answers (each also under /s/NAME/)."""
         ...
 
-    @property
-    def stream_headers(self) -> dict[str, str]:
-        """Its framing's headers for a stream: content type and the like."""
+    def stream_headers(self, request: ApiRequest) -> dict[str, str]:
+        """Its framing's headers for a stream to `request`: content type and the like
+        (a query parameter may choose the framing)."""
         ...
 
     @property
@@ -171,7 +171,6 @@ class ApiDefaults:
 
     routes: tuple[str, ...] = ()
     model_list_routes: tuple[str, ...] = ()
-    stream_headers: ClassVar[dict[str, str]] = SSE_HEADERS
     malformed: bytes = MALFORMED_SSE
     cacheable = True
     heavy = False
@@ -181,6 +180,9 @@ class ApiDefaults:
 
     def sample_request(self, model: str, message: str, *, stream: bool) -> dict[str, Any]:
         return {"model": model, "messages": [{"role": "user", "content": message}], "stream": stream}
+
+    def stream_headers(self, request: ApiRequest) -> dict[str, str]:
+        return SSE_HEADERS
 
     def restamp_pairs(self, response: Response, old: Identity, new: Identity) -> list[tuple[str, str]]:
         return []

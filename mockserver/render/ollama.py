@@ -18,7 +18,7 @@ import datetime
 import hashlib
 import json
 from dataclasses import replace
-from typing import Any, ClassVar, assert_never
+from typing import Any, assert_never
 
 from ..scenario.model import Response
 from . import sse
@@ -55,7 +55,6 @@ class OllamaApi(ApiDefaults):
     routes = ("/api/chat", "/api/generate")
     unsupported = frozenset({"event", "comment", "done"})  # no NDJSON form
     model_list_routes = ("/api/tags",)
-    stream_headers: ClassVar[dict[str, str]] = {"content-type": "application/x-ndjson"}
     # half a line, then its end: the client's json.loads fails on it
     malformed = b'{"model":"mockserver","message":{"role":"assistant","content":"trunc\n'
 
@@ -128,6 +127,9 @@ class OllamaApi(ApiDefaults):
                 message["tool_calls"] = [_tool_call(c.name, c.arguments, c.index) for c in reply.tool_calls]
             out["message"] = message
         return {**out, **_last_fields(script)}
+
+    def stream_headers(self, request: ApiRequest) -> dict[str, str]:
+        return {"content-type": "application/x-ndjson"}
 
     def frames(self) -> Frames:
         return NdjsonFrames()

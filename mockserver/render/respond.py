@@ -149,7 +149,7 @@ def _stream_plan(api: Api, rendering: Rendering, base: str) -> Plan:
     ending_at = _stop_at(rendering.script) if stop is not None else rendering.script.end_at
     return Plan(
         status=response.status or 200,
-        headers=_headers(api, response, rendering.request, base, api.stream_headers, None),
+        headers=_headers(api, response, rendering.request, base, api.stream_headers(rendering.request), None),
         streaming=True,
         body=body,
         cuts=cuts,
