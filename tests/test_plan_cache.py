@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mockserver.render import APIS, ApiRequest, plan_response
@@ -81,3 +83,37 @@ def _with_tools(request: ApiRequest) -> ApiRequest:
 
     schema = {"type": "object", "properties": {"q": {"type": "string"}}}
     return replace(request, tools=(Tool("b", schema),))
+
+
+def test_the_path_and_query_are_part_of_the_shape() -> None:
+    """Ollama's /api/chat and /api/generate, Gemini's SSE and JSON-array streams: the
+    same scenario and model, other bytes; a cached plan of one never answers the other."""
+    (scenario,) = load_text("stream: [{text: hello}]", "<t>")
+    cache = PlanCache()
+    ollama, gemini = APIS["ollama"], APIS["gemini"]
+    chat = ollama.parse(
+        {"model": "m", "messages": [{"role": "user", "content": "x"}]}, ApiRequest("ollama", path="/api/chat")
+    )
+    generate = ollama.parse({"model": "m", "prompt": "x"}, ApiRequest("ollama", path="/api/generate"))
+    sse = sample(gemini, "g", "x", stream=True)
+    array = replace(sse, query={})
+    for one, other in ((chat, generate), (sse, array)):
+        first = cache.plan(
+            ollama if one is chat else gemini,
+            scenario.responses[0],
+            one,
+            scenario="s",
+            number=1,
+            seed=None,
+            fresh_content=False,
+        )
+        second = cache.plan(
+            ollama if one is chat else gemini,
+            scenario.responses[0],
+            other,
+            scenario="s",
+            number=1,
+            seed=None,
+            fresh_content=False,
+        )
+        assert first.body != second.body

@@ -144,12 +144,53 @@ def ollama(base: str) -> Seen:
     return seen
 
 
+def gemini(base: str) -> Seen:
+    from google import genai
+    from google.genai import errors, types
+
+    client = closing(genai.Client(api_key="k", http_options={"base_url": base, "api_version": "v1beta"}))
+    seen: Seen = []
+    config = types.GenerateContentConfig(
+        tools=[types.Tool(function_declarations=[types.FunctionDeclaration(**TOOL)])],
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+    )
+    for _ in range(2):  # google-genai does not retry by default: a 503 is tried once more here
+        try:
+            chunks = list(
+                client.models.generate_content_stream(
+                    model="gemini-2.5-flash", contents=PROMPT, config=config
+                )
+            )
+        except errors.APIError as error:
+            seen.append(("error", error.code))
+            continue
+        break
+    for chunk in chunks:
+        seen.append(("id", (chunk.response_id, chunk.model_version)))
+        candidate = chunk.candidates[0]
+        for part in candidate.content.parts if candidate.content else ():
+            if part.function_call is not None:
+                seen.append(("call", (part.function_call.name, part.function_call.args)))
+            elif part.text:
+                seen.append(("thought" if part.thought else "text", part.text))
+        if candidate.finish_reason is not None:
+            usage = chunk.usage_metadata
+            seen.append(
+                (
+                    "end",
+                    (candidate.finish_reason.value, usage.prompt_token_count, usage.candidates_token_count),
+                )
+            )
+    return seen
+
+
 OBSERVERS: dict[str, Callable[[str], Seen]] = {
     "chat": chat,
     "responses": responses,
     "anthropic": anthropic,
     "completions": completions,
     "ollama": ollama,
+    "gemini": gemini,
 }
 NAMES = [
     "hello-stream",
@@ -205,6 +246,25 @@ def whole(api: str, base: str) -> Any:
             tools=[{"type": "function", "function": TOOL}],
         )
         return reply.model_dump(exclude={"created_at"})
+    if api == "gemini":
+        from google import genai
+        from google.genai import types
+
+        gemini_client = closing(genai.Client(api_key="k", http_options={"base_url": base}))
+        config = types.GenerateContentConfig(
+            tools=[types.Tool(function_declarations=[types.FunctionDeclaration(**TOOL)])],
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+        )
+        answer = gemini_client.models.generate_content(
+            model="gemini-2.5-flash", contents=PROMPT, config=config
+        )
+        calls = [(c.name, c.args) for c in answer.function_calls or ()]
+        return (
+            answer.text,
+            calls,
+            answer.candidates[0].finish_reason.value,
+            answer.usage_metadata.total_token_count,
+        )
     if api == "anthropic":
         client = closing(Anthropic(base_url=base, api_key="sk-x", max_retries=2, timeout=10.0))
         message = client.messages.create(
@@ -240,18 +300,21 @@ def whole(api: str, base: str) -> Any:
     )
 
 
+NO_RETRIES = ("ollama", "gemini")  # clients that do not retry a 503 by default
+
+
 @pytest.mark.parametrize("name", ["hello-stream", "weather-tool-call"])
 @pytest.mark.parametrize("api", list(OBSERVERS))
 def test_whole_answers_record_and_replay_on_every_api(
     upstream: MockServer, tmp_path: Path, api: str, name: str
 ) -> None:
     with MockServer(upstream=upstream.url_for(name), record_to=str(tmp_path)) as recorder:
-        if api == "ollama" and name == "weather-tool-call":
-            with pytest.raises(Exception, match="overloaded"):  # the ollama client does not retry
+        if api in NO_RETRIES and name == "weather-tool-call":
+            with pytest.raises(Exception, match="overloaded"):  # the client does not retry
                 whole(api, recorder.url)
         through = whole(api, recorder.url)
     with MockServer([tmp_path], strict=True) as replay:
-        if api == "ollama" and name == "weather-tool-call":
+        if api in NO_RETRIES and name == "weather-tool-call":
             with pytest.raises(Exception, match="overloaded"):
                 whole(api, replay.url)
         assert whole(api, replay.url) == through

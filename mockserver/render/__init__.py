@@ -8,6 +8,7 @@ from .api import Api
 from .chat import ChatApi
 from .completions import CompletionsApi
 from .embeddings import EmbeddingsApi
+from .gemini import GeminiApi
 from .ollama import OllamaApi
 from .plan import Plan, Write
 from .raw import RawApi
@@ -23,6 +24,7 @@ APIS: dict[str, Api] = {
     "embeddings": EmbeddingsApi(),
     "ollama": OllamaApi(),
     "raw": RawApi(),
+    "gemini": GeminiApi(),
 }
 
 __all__ = ["APIS", "Api", "ApiRequest", "BadRequest", "Plan", "Write", "plan_response"]

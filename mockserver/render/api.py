@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from ..scenario.model import Response
 from .errors import ApiError
@@ -225,5 +226,6 @@ def sample(
 ) -> ApiRequest:
     """`api`'s smallest valid request, parsed (what `mockserver show` renders for)."""
     body = api.sample_request(model, message, stream=stream)
-    path = api.sample_path(model, stream=stream)
-    return api.parse(body, ApiRequest(api.name, path=path, json=body, headers=headers or {}))
+    path, _, query = api.sample_path(model, stream=stream).partition("?")
+    request = ApiRequest(api.name, path=path, json=body, headers=headers or {}, query=dict(parse_qsl(query)))
+    return api.parse(body, request)

@@ -90,6 +90,8 @@ class PlanCache:
         """What a rendering reads of the request (see ApiRequest)."""
         names = self._headers_read(response)
         return (
+            request.path,  # Ollama's /api/chat and /api/generate differ; Gemini's model is in it
+            tuple(sorted(request.query.items())),  # Gemini's ?alt=sse chooses the framing
             request.model,
             request.stream,
             request.last_message,
