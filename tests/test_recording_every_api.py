@@ -4,6 +4,7 @@ recorder, and replayed from the recording with the upstream stopped is the same.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,49 @@ def gemini(base: str) -> Seen:
     return seen
 
 
+@contextlib.contextmanager
+def closing_stream(stream: Any) -> Iterator[None]:
+    """A botocore event stream closed however reading it ends (else its socket is left
+    to the garbage collector, which warns)."""
+    try:
+        yield
+    finally:
+        stream.close()
+
+
+def bedrock(base: str) -> Seen:
+    import boto3
+
+    client = closing(
+        boto3.client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=base,
+            aws_access_key_id="AKIDTEST",
+            aws_secret_access_key="secret",
+        )
+    )
+    seen: Seen = []
+    tool = {"toolSpec": {"name": TOOL["name"], "inputSchema": {"json": TOOL["parameters"]}}}
+    answer = client.converse_stream(
+        modelId="anthropic.claude-3-5-sonnet-20240620-v1:0",
+        messages=[{"role": "user", "content": [{"text": PROMPT}]}],
+        toolConfig={"tools": [tool]},
+    )
+    stream = answer["stream"]
+    with closing_stream(stream):
+        events = list(stream)
+    for event in events:
+        start = event.get("contentBlockStart", {}).get("start", {}).get("toolUse")
+        if start is not None:
+            seen += [("id", start["toolUseId"]), ("call", start["name"])]
+        elif "metadata" in event:  # its latency is measured, not recorded
+            seen.append(("usage", event["metadata"]["usage"]))
+        else:
+            seen.append(("event", event))
+    return seen
+
+
 OBSERVERS: dict[str, Callable[[str], Seen]] = {
     "chat": chat,
     "responses": responses,
@@ -191,6 +235,7 @@ OBSERVERS: dict[str, Callable[[str], Seen]] = {
     "completions": completions,
     "ollama": ollama,
     "gemini": gemini,
+    "bedrock": bedrock,
 }
 NAMES = [
     "hello-stream",
@@ -265,6 +310,26 @@ def whole(api: str, base: str) -> Any:
             answer.candidates[0].finish_reason.value,
             answer.usage_metadata.total_token_count,
         )
+    if api == "bedrock":
+        import boto3
+
+        aws = closing(
+            boto3.client(
+                "bedrock-runtime",
+                region_name="us-east-1",
+                endpoint_url=base,
+                aws_access_key_id="AKIDTEST",
+                aws_secret_access_key="secret",
+            )
+        )
+        reply = aws.converse(
+            modelId="amazon.nova-lite-v1:0", messages=[{"role": "user", "content": [{"text": PROMPT}]}]
+        )
+        content = [
+            {k: v for k, v in b.items() if k != "toolUse"} or b["toolUse"]["input"]
+            for b in reply["output"]["message"]["content"]
+        ]
+        return content, reply["stopReason"], reply["usage"]
     if api == "anthropic":
         client = closing(Anthropic(base_url=base, api_key="sk-x", max_retries=2, timeout=10.0))
         message = client.messages.create(

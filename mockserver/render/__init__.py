@@ -5,6 +5,7 @@ No I/O and no clock here, so `mockserver show` and the server agree byte for byt
 
 from .anthropic import AnthropicApi
 from .api import Api
+from .bedrock import BedrockApi
 from .chat import ChatApi
 from .completions import CompletionsApi
 from .embeddings import EmbeddingsApi
@@ -25,6 +26,7 @@ APIS: dict[str, Api] = {
     "ollama": OllamaApi(),
     "raw": RawApi(),
     "gemini": GeminiApi(),
+    "bedrock": BedrockApi(),
 }
 
 __all__ = ["APIS", "Api", "ApiRequest", "BadRequest", "Plan", "Write", "plan_response"]

@@ -25,6 +25,7 @@ class Frame:
     retry: int | None = None
     comment: str | None = None  # the text of a `:` line, when the frame is one
     line: bool = False  # a line of a line-framed stream (NDJSON): `data` is the whole line
+    headers: tuple[tuple[str, str], ...] = ()  # a binary frame's own headers (AWS event stream)
 
 
 class StepSink(Protocol):
