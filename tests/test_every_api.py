@@ -8,8 +8,10 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import anthropic
+import httpx
 import pytest
 from openai import OpenAI
 
@@ -130,3 +132,60 @@ def test_openai_node_sdk_streams_text_and_a_tool_call(server: MockServer) -> Non
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"text": TEXT, "args": ARGS, "finish": "tool_calls"}
+
+
+def _text_and_calls(api: str, seen: list[tuple[str, Any]]) -> tuple[str, list[Any]]:
+    """The text and the tool calls' arguments, from what each SDK showed (tests/sdks.py)."""
+    if api == "responses":
+        text = "".join(v for k, v in seen if k == "response.output_text.delta")
+        args = "".join(v for k, v in seen if k == "response.function_call_arguments.delta")
+        return text, [json.loads(args)]
+    if api == "anthropic":
+        text = "".join(v["text"] for k, v in seen if k == "text_delta")
+        args = "".join(v["partial_json"] for k, v in seen if k == "input_json_delta")
+        return text, [json.loads(args)]
+    if api == "bedrock":
+        deltas = [
+            v["contentBlockDelta"]["delta"] for k, v in seen if k == "event" and "contentBlockDelta" in v
+        ]
+        args = "".join(d["toolUse"]["input"] for d in deltas if "toolUse" in d)
+        return "".join(d.get("text", "") for d in deltas), [json.loads(args)]
+    text = "".join(v for k, v in seen if k == "text")
+    if api in ("ollama", "gemini"):  # whole arguments, as these APIs send them
+        return text, [dict(v[1]) for k, v in seen if k == "call"]
+    args = "".join(v for k, v in seen if k == "args" and v)
+    return text, [json.loads(args)] if args else []
+
+
+def test_one_scenario_on_every_api_through_each_sdk(server: MockServer) -> None:
+    """Every API in the registry plays the same scenario to its own SDK: the same text
+    and the same tool call (Completions and raw SSE have no form for a tool call;
+    embeddings play no text)."""
+    from sdks import OBSERVERS
+
+    from mockserver.render import APIS
+
+    base = server.url_for("neutral")
+    played = {}
+    for api, observe in OBSERVERS.items():
+        played[api] = _text_and_calls(api, observe(base))
+    with httpx.stream("POST", base + "/custom/sse", json={"stream": True}, timeout=10) as answer:
+        data = [line[6:] for line in answer.iter_lines() if line.startswith("data: ")]
+    played["raw"] = ("".join(data), [])  # raw SSE has no form for a tool call
+    assert set(played) | {"embeddings"} == set(APIS)  # a new API must join this test
+    for api, (text, calls) in played.items():
+        assert text == TEXT, api
+        assert calls == ([] if api in ("completions", "raw") else [ARGS]), api
+
+
+def test_the_readme_lists_every_route() -> None:
+    """Each route of each API in the registry has its row in README's endpoint table."""
+    import re
+
+    from mockserver.render import APIS
+
+    table = (NODE.parent.parent / "README.md").read_text().split("## Endpoints", 1)[1].split("\n## ", 1)[0]
+    for api in APIS.values():
+        for route in (*api.routes, *api.model_list_routes):
+            last = re.sub(r"\{[^}]*\}", "", route).rstrip("/").split("/")[-1]  # its own last words
+            assert last in table, (api.name, route)

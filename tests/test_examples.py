@@ -149,6 +149,74 @@ def tool_loop(*answers: str) -> Callable[[MockServer, str], None]:
     return check
 
 
+def check_gemini_loop(server: MockServer, name: str) -> None:
+    from google import genai
+    from google.genai import types
+
+    with genai.Client(api_key="k", http_options={"base_url": server.url_for(name)}) as gemini:
+        contents: list[Any] = ["What is the forecast for Berlin?"]
+        first = gemini.models.generate_content(model="gemini-2.5-flash", contents=contents)
+        (call,) = first.function_calls or ()
+        assert (call.name, call.args) == ("get_forecast", {"city": "Berlin", "day": "tomorrow"})
+        contents = [
+            types.Content(role="user", parts=[types.Part(text="What is the forecast for Berlin?")]),
+            first.candidates[0].content,
+            types.Content(
+                role="user",
+                parts=[types.Part.from_function_response(name=call.name, response={"result": "sunny"})],
+            ),
+        ]
+        second = gemini.models.generate_content(model="gemini-2.5-flash", contents=contents)
+    assert second.text == "Tomorrow in Berlin: sunny."
+
+
+def check_bedrock_loop(server: MockServer, name: str) -> None:
+    import boto3
+
+    client = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=server.url_for(name),
+        aws_access_key_id="AKIDTEST",
+        aws_secret_access_key="secret",
+    )
+    messages: list[dict[str, Any]] = [{"role": "user", "content": [{"text": "Where is my order?"}]}]
+    stream = client.converse_stream(modelId="amazon.nova-pro-v1:0", messages=messages)["stream"]
+    fragments = [
+        e["contentBlockDelta"]["delta"]["toolUse"]["input"]
+        for e in stream
+        if "toolUse" in e.get("contentBlockDelta", {}).get("delta", {})
+    ]
+    assert len(fragments) == 3 and json.loads("".join(fragments)) == {"order_id": "A-1001"}
+    first = client.converse(modelId="amazon.nova-pro-v1:0", messages=messages)["output"]["message"]
+    (use,) = [b["toolUse"] for b in first["content"] if "toolUse" in b]
+    messages += [
+        first,
+        {
+            "role": "user",
+            "content": [{"toolResult": {"toolUseId": use["toolUseId"], "content": [{"text": "shipped"}]}}],
+        },
+    ]
+    second = client.converse(modelId="amazon.nova-pro-v1:0", messages=messages)
+    assert second["output"]["message"]["content"][0]["text"] == "Order A-1001 shipped yesterday."
+    client.close()
+
+
+def check_azure_filter(server: MockServer, name: str) -> None:
+    from openai import AzureOpenAI
+
+    with AzureOpenAI(
+        azure_endpoint=server.url_for(name), azure_deployment="d", api_version="2024-10-21", api_key="k"
+    ) as azure:
+        chunks = list(azure.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True))  # type: ignore[arg-type]
+    assert chunks[0].choices == []  # Azure's prompt-filter chunk
+    last = [c for c in chunks if c.choices][-1].choices[0]
+    assert (
+        last.finish_reason == "content_filter"
+        and last.model_extra["content_filter_results"]["violence"]["filtered"]
+    )
+
+
 EXPECTED: dict[str, Callable[[MockServer, str], None]] = {
     "agent-trip": tool_loop("It is sunny in Paris: pack accordingly."),
     "agent-two-tools": tool_loop("Book Da Mario; the weather: sunny."),
@@ -172,6 +240,9 @@ EXPECTED: dict[str, Callable[[MockServer, str], None]] = {
     "byte-level-chaos": says("Split across many small network writes."),
     "echo-request": check_echo,
     "thinking-then-answer": check_thinking,
+    "gemini-function-call": check_gemini_loop,
+    "bedrock-tool-use": check_bedrock_loop,
+    "azure-content-filter": check_azure_filter,
     **{f"error-{code}": check_error_statuses for code in (400, 401, 403, 404, 409, 422, 429, 500, 503)},
 }
 

@@ -5,6 +5,7 @@ No I/O and no clock here, so `mockserver show` and the server agree byte for byt
 
 from .anthropic import AnthropicApi
 from .api import Api
+from .azure import AzureApi
 from .bedrock import BedrockApi
 from .chat import ChatApi
 from .completions import CompletionsApi
@@ -27,6 +28,7 @@ APIS: dict[str, Api] = {
     "raw": RawApi(),
     "gemini": GeminiApi(),
     "bedrock": BedrockApi(),
+    "azure": AzureApi(),
 }
 
 __all__ = ["APIS", "Api", "ApiRequest", "BadRequest", "Plan", "Write", "plan_response"]
