@@ -11,7 +11,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,7 @@ from aiohttp import web
 from .config import MAX_BODY, STORE_SIZE, Config
 from .errors import MockServerError, ScenarioErrors
 from .record import DEFAULT_DIR
-from .render import APIS, BadRequest, plan_response
-from .render.api import sample, skipped_steps
+from .render import APIS
 from .runner import start_site
 from .scenario import load_scenarios, scenario_files
 from .scenario.describe import describe_match, describe_responses
@@ -32,7 +30,7 @@ from .server.app import STATE, create_app
 from .server.chaos import FAULTS
 from .server.journal import DEFAULT_BYTES, DEFAULT_ENTRY_BODY, DEFAULT_SIZE
 from .server.log import RequestLog
-from .show import format_plan
+from .show import plans, show_text
 
 ENV_PREFIX = "MOCKSERVER_"
 CONFIG = object()  # an option's default is its Config field's
@@ -360,45 +358,33 @@ def _show(args: argparse.Namespace) -> int:
             f"loaded: {', '.join(scenarios) or 'none'}"
         )
     api = APIS[args.api]
-    try:
-        request = sample(api, args.model, args.message, stream=not args.no_stream)
-    except BadRequest as exc:  # pragma: no cover - our own sample request
-        raise MockServerError(exc.message) from None
-    numbers = range(len(scenario.responses))
-    if args.turn is not None:
-        # a conversation's turn K: its responses, for a request at that turn
-        if not scenario.conversation:
-            raise MockServerError(
-                f"{scenario.name} has no conversation: --turn applies to conversation scenarios"
-            )
-        if args.turn < 1:
-            raise MockServerError("--turn counts from 1")
-        numbers = scenario.turn_indices(args.turn)
-        request = replace(request, conversation=replace(request.conversation, turn=args.turn))
-    if args.response is not None:
-        if not 1 <= args.response <= len(scenario.responses):
-            raise MockServerError(f"{scenario.name} has {len(scenario.responses)} responses")
-        numbers = range(args.response - 1, args.response)
-    out = sys.stdout
-    for number in numbers:
-        plan = plan_response(
+    if args.raw:
+        for plan in plans(
+            scenario,
             api,
-            scenario.response_for(number),
-            request,
-            scenario=scenario.name,
-            number=number,
-            seed=scenario.seed if scenario.seed is not None else args.seed,
-        )
-        if args.raw:
-            out.flush()
+            response=args.response,
+            turn=args.turn,
+            stream=not args.no_stream,
+            model=args.model,
+            message=args.message,
+            seed=args.seed,
+        ):
+            sys.stdout.flush()
             sys.stdout.buffer.write(b"".join(w.data for w in plan.writes))
             sys.stdout.buffer.flush()
-            continue
-        title = f"{scenario.name} · response {number + 1} of {len(scenario.responses)} · {api.name}"
-        out.write(format_plan(plan, title, api.readable))
-        skipped = skipped_steps(api, scenario.response_for(number))
-        if skipped:
-            out.write(f"   (left out: {api.name} has no form for {', '.join(skipped)})\n")
+        return 0
+    sys.stdout.write(
+        show_text(
+            scenario,
+            api,
+            response=args.response,
+            turn=args.turn,
+            stream=not args.no_stream,
+            model=args.model,
+            message=args.message,
+            seed=args.seed,
+        )
+    )
     return 0
 
 
@@ -468,14 +454,15 @@ async def _serve_forever(app: web.Application, host: str, port: int, paths: Sequ
         source = f"{count} scenario{'s' if count != 1 else ''} and {len(recordings.conversations)} recordings"
         print(
             f"mockserver {version('mockserver')} recording on {url}: {source}; the rest goes to "
-            f"{state.recorder.upstream}, recorded into {recordings.target}  (OPENAI_BASE_URL={url}/v1)",
+            f"{state.recorder.upstream}, recorded into {recordings.target}  (OPENAI_BASE_URL={url}/v1)  "
+            f"console: {url}/_mock/console",
             flush=True,
         )
     else:
         source = ", ".join(paths) if paths else "no files (auto-responder only)"
         print(
             f"mockserver {version('mockserver')} serving {count} scenario{'s' if count != 1 else ''} "
-            f"from {source} on {url}  (OPENAI_BASE_URL={url}/v1)",
+            f"from {source} on {url}  (OPENAI_BASE_URL={url}/v1)  console: {url}/_mock/console",
             flush=True,
         )
     await stop.wait()

@@ -148,6 +148,11 @@ class MockServer(BackgroundServer):
     def openai_url(self) -> str:
         return f"{self.url}/v1"
 
+    @property
+    def console_url(self) -> str:
+        """The console: the live feed, timelines, chaos controls (open it in a browser)."""
+        return f"{self.url}/_mock/console"
+
     def url_for(self, name: str) -> str:
         return f"{self.url}/s/{name}"
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..errors import ScenarioErrors
+from ..render import APIS
 from ..scenario import Scenario, load_text
 from ..scenario.describe import describe_match, describe_responses
 from .chaos import ChaosSettings, parse_faults
@@ -25,7 +26,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SOURCE = "request body"  # how an added scenario's errors name their "file"
 
 
-_CHAOS_READ_ONLY = ("injected",)  # in GET /_mock/chaos, not settings
+_CHAOS_READ_ONLY = ("injected", "next", "paused")  # in GET /_mock/chaos, not settings
 
 
 PAGE_LIMIT = 1000  # journal entries a GET /_mock/requests page has unless ?limit says
@@ -85,7 +86,8 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
         )
 
     async def list_scenarios(request: web.Request) -> web.StreamResponse:
-        return web.json_response({"scenarios": [_describe(s) for s in state.registry]})
+        # with the APIs a scenario can be shown on (the console's choice)
+        return web.json_response({"scenarios": [_describe(s) for s in state.registry], "apis": list(APIS)})
 
     async def read_body(request: web.Request) -> bytes | web.Response:
         """The body, or the 408 for one that drips or stops: it gets the client timeout."""
@@ -155,7 +157,14 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
 
     async def get_chaos(request: web.Request) -> web.StreamResponse:
         settings = state.chaos.settings.to_dict()
-        return web.json_response({**settings, "injected": dict(state.chaos.injected)})
+        return web.json_response(
+            {
+                **settings,
+                "injected": dict(state.chaos.injected),
+                "next": state.chaos.next_fault,  # POST /_mock/chaos/next sets it
+                "paused": not state.running.is_set(),  # POST /_mock/pause
+            }
+        )
 
     async def put_chaos(request: web.Request) -> web.StreamResponse:
         data = await read_body(request)

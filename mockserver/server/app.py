@@ -29,6 +29,7 @@ from ..scenario import Response, Scenario, load_scenarios
 from ..scenario.fields import suggest
 from .admin import add_admin_routes
 from .chaos import apply as chaos_apply
+from .console import add_console_routes
 from .cors import install_cors, preflight
 from .journal import Entry
 from .match import mismatch
@@ -98,6 +99,7 @@ def create_app(
         for path in api.model_list_routes:
             app.router.add_get(path, functools.partial(list_models_of, state=state, api=api))
     add_admin_routes(app, state)
+    add_console_routes(app, state)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)  # raw SSE, or a 404
     return app
 
@@ -157,6 +159,8 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
     prefix_name, path = _split_prefix(request.path)
     headers = {k.lower(): v for k, v in request.headers.items()}
     entry = state.journal.record(request.method, request.path, headers)
+    entry.api = api.name
+    state.feed.publish(entry)
     parsed = ApiRequest(
         api.name, method=request.method, path=path, headers=headers, query=dict(request.query)
     )
@@ -202,6 +206,7 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             await _plan(state, api, scenario, name, response, parsed, number, seed, entry),
             state.settings.time_scale,
             outcome,
+            state.running,
         )
     except asyncio.CancelledError:
         outcome.left_early = True  # the client went away; aiohttp cancelled us
@@ -223,14 +228,15 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
         error = ApiError(500, "mockserver internal error (see its log)", "server_error", None, None)
         return web.json_response(api.error_body(error), status=500)
     finally:
-        _complete(entry, outcome, loop.time() - started)
+        _complete(entry, outcome, loop.time() - started, api)
         state.journal.finish(entry)
+        state.feed.publish(entry)
         _log(state, entry)
         if _heavy(api, entry):
             give_back_memory()  # its megabytes, freed here, go back to the system
 
 
-def _complete(entry: Entry, outcome: Outcome, seconds: float) -> None:
+def _complete(entry: Entry, outcome: Outcome, seconds: float, api: Api) -> None:
     entry.status = outcome.status or None
     entry.events_sent = outcome.events_sent
     entry.bytes_sent = outcome.bytes_sent
@@ -239,6 +245,10 @@ def _complete(entry: Entry, outcome: Outcome, seconds: float) -> None:
     entry.left_after_event = outcome.events_sent if outcome.left_early else None
     entry.duration = seconds
     entry.events_total = outcome.events_total
+    entry.writes = outcome.writes or None
+    entry.sent = api.readable(outcome.sent) if outcome.sent else None
+    if outcome.left_early and outcome.clock is not None:
+        entry.left_at = asyncio.get_running_loop().time() - outcome.clock
 
 
 async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool, entry: Entry) -> ApiRequest:

@@ -51,6 +51,9 @@ class Chaos:
     settings: ChaosSettings = field(default_factory=ChaosSettings)
     counter: int = 0  # requests considered since the settings last changed
     injected: dict[str, int] = field(default_factory=dict)
+    # the one-shot fault the next request gets, whatever the rate (the console's
+    # "next request gets FAULT", `POST /_mock/chaos/next`)
+    next_fault: str | None = None
 
     def configure(self, settings: ChaosSettings) -> None:
         self.settings = settings
@@ -59,6 +62,10 @@ class Chaos:
     def pick(self, session: str | None, streaming: bool) -> tuple[str, random.Random] | None:
         """The fault for the next request, if it gets one, with the random source
         that places it."""
+        if self.next_fault is not None and (streaming or self.next_fault in WHOLE_RESPONSE):
+            fault, self.next_fault = self.next_fault, None
+            self.injected[fault] = self.injected.get(fault, 0) + 1
+            return fault, random.Random(f"chaos/next/{self.settings.seed}/{self.counter}")
         settings = self.settings
         if settings.rate <= 0 or (settings.session is not None and session != settings.session):
             return None

@@ -21,6 +21,7 @@ BODY_HEAD = 1024  # characters of a truncated body kept, to see what it was
 # A parsed JSON body takes about this many times its size in memory.
 _PARSED_FACTOR = 3
 _ENTRY_OVERHEAD = 1024  # an entry's own fields and dict, roughly
+_WRITE_COST = 120  # a timeline's write: a tuple of three numbers
 
 # Headers that carry credentials, shown masked (enough to tell keys apart).
 SECRET_HEADERS = frozenset(
@@ -81,6 +82,12 @@ class Entry:
     left_early: bool = False  # the client closed the connection before the stream ended
     left_after_event: int | None = None  # how many events it had been sent then
     duration: float | None = None  # seconds, once finished
+    api: str | None = None  # which API answered (chat, gemini, ...)
+    # each write as [when it was due, when it went out, its bytes] (seconds after the
+    # headers), and when the client left (same clock): the console draws them
+    writes: list[tuple[float, float, int]] | None = None
+    left_at: float | None = None
+    sent: str | None = None  # the start of what was sent, as text
     finished: bool = False
     cost: int = 0  # bytes this entry is counted as holding
     held: bool = True  # still in the journal (not dropped or cleared)
@@ -133,9 +140,23 @@ class Journal:
         if not entry.finished:
             entry.finished = True
             self.open -= 1
+            added = len(entry.writes or ()) * _WRITE_COST + len(entry.sent or "")
+            entry.cost += added
+            if entry.held:
+                self.held_bytes += added
+                self._trim()
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def get(self, entry_id: int) -> Entry | None:
+        """A copy of the entry with this id, while the journal holds it."""
+        for entry in reversed(self._entries):
+            if entry.id == entry_id:
+                return replace(entry, headers=dict(entry.headers))
+            if entry.id < entry_id:
+                break
+        return None
 
     def snapshot(self) -> list[Entry]:
         """Copies of the entries, oldest first (safe to hand to another thread)."""

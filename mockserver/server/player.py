@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -21,6 +21,8 @@ from ..render.plan import Plan
 # stall checks this often whether its client is still there.
 _STALL_CHECK = 10.0
 LARGE_BODY = 1 << 20  # a whole (not streamed) body larger than this is written in pieces
+MAX_TIMELINE = 2000  # writes a request's timeline keeps (the console draws them)
+SENT_HEAD = 8192  # bytes of what was sent the journal keeps
 
 
 @dataclass(slots=True)
@@ -34,9 +36,27 @@ class Outcome:
     left_early: bool = False
     headers_sent: bool = False
     ending: str = "close"
+    # the timeline: the loop time the schedule's clock started at, and per write
+    # (when it was due, when it went out, its bytes), both after that start
+    clock: float | None = None
+    writes: list[tuple[float, float, int]] = field(default_factory=list)
+    sent: bytes = b""  # the first SENT_HEAD bytes written
+
+    def wrote(self, due: float, now: float, data: bytes) -> None:
+        if self.clock is not None and len(self.writes) < MAX_TIMELINE:
+            self.writes.append((due, now - self.clock, len(data)))
+        if len(self.sent) < SENT_HEAD:
+            self.sent += data[: SENT_HEAD - len(self.sent)]
 
 
-async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Outcome) -> web.StreamResponse:
+async def play(
+    request: web.Request,
+    plan: Plan,
+    time_scale: float,
+    outcome: Outcome,
+    running: asyncio.Event | None = None,
+) -> web.StreamResponse:
+    """Send `plan`. While `running` is cleared (the console's pause), no stream writes."""
     outcome.status = plan.status
     outcome.events_total = plan.events_total
     outcome.ending = plan.ending
@@ -44,11 +64,13 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
     if plan.headers_delay:
         await asyncio.sleep(plan.headers_delay * time_scale)
     start = loop.time()
+    outcome.clock = start
 
     if not plan.streaming and plan.cuts:
         await _sleep_until(start + plan.cuts[0].at * time_scale)
         outcome.events_sent = plan.cuts[0].events
         outcome.bytes_sent = len(plan.body)
+        outcome.wrote(plan.cuts[0].at * time_scale, loop.time(), bytes(plan.body[:SENT_HEAD]))
         if len(plan.body) > LARGE_BODY:
             return await _write_large(request, plan, outcome)
         answer = web.Response(status=plan.status, headers=dict(plan.headers), body=plan.body)
@@ -62,7 +84,8 @@ async def play(request: web.Request, plan: Plan, time_scale: float, outcome: Out
         await response.prepare(request)
         outcome.headers_sent = True
         start = loop.time()  # the schedule's clock starts when the headers are out
-        if not await _write(response, plan, start, time_scale, outcome):
+        outcome.clock = start
+        if not await _write(response, plan, start, time_scale, outcome, running):
             return response
     else:  # the connection fails before any response
         response = web.StreamResponse()  # never sent: the transport is gone by then
@@ -113,7 +136,12 @@ async def _write_large(request: web.Request, plan: Plan, outcome: Outcome) -> we
 
 
 async def _write(
-    response: web.StreamResponse, plan: Plan, start: float, time_scale: float, outcome: Outcome
+    response: web.StreamResponse,
+    plan: Plan,
+    start: float,
+    time_scale: float,
+    outcome: Outcome,
+    running: asyncio.Event | None,
 ) -> bool:
     """The plan's body, each piece when it is due. False when the client left."""
     loop = asyncio.get_running_loop()
@@ -130,11 +158,14 @@ async def _write(
                 events += cuts[position].events
                 position += 1
         end = cuts[position - 1].end
+        if running is not None and not running.is_set():
+            await running.wait()  # paused from the console
         try:
             await response.write(body[begin:end])
         except ConnectionError:
             outcome.left_early = True
             return False
+        outcome.wrote(cuts[position - 1].at * time_scale, loop.time(), body[begin:end])
         outcome.events_sent += events
         outcome.bytes_sent += end - begin
         begin = end

@@ -3,6 +3,7 @@ request counters, the journal, and failures to report."""
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 from collections import deque
 from collections.abc import Iterable
@@ -12,6 +13,7 @@ from ..config import Config
 from ..record import Recorder
 from ..scenario import Scenario
 from .chaos import Chaos, ChaosSettings
+from .feed import Feed
 from .journal import Journal
 from .log import RequestLog
 from .offload import Offload
@@ -61,6 +63,8 @@ class ServerState:
     issued: Recent[str, dict[str, tuple[str, str]]] = field(default_factory=lambda: Recent(MAX_CONVERSATIONS))
     # recording: where requests no scenario answers go (`record`, the pytest record modes)
     recorder: Recorder | None = None
+    feed: Feed = field(default_factory=Feed)  # the console's live feed of requests
+    running: asyncio.Event = field(default_factory=asyncio.Event)  # cleared: streams are paused
 
     def __post_init__(self) -> None:
         config = self.config
@@ -73,6 +77,7 @@ class ServerState:
         self.journal = Journal(config.journal_size, config.journal_bytes)
         self.store = ResponseStore(config.store_size)
         self.chaos = Chaos(replace(self.initial_chaos))
+        self.running.set()
 
     # read often, so named here
     @property
@@ -101,6 +106,8 @@ class ServerState:
         self.store.clear()
         self.plans.clear()
         self.chaos.configure(replace(self.initial_chaos))
+        self.chaos.next_fault = None
+        self.running.set()
 
     def record_failure(self, exc: BaseException) -> None:
         """Keep a server error for the test to raise. Its frames' locals are let go
