@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -240,3 +241,63 @@ def test_next_fault_pause_and_show_routes(server: MockServer) -> None:
     page = httpx.get(admin + "/console")
     assert page.status_code == 200 and "default-src 'none'" in page.headers["content-security-policy"]
     assert httpx.get(admin + "/console/nothing.js").status_code == 404
+
+
+@needs_chromium
+def test_scenarios_from_the_page(server: MockServer) -> None:
+    """Paste a scenario: a bad one is refused with its line; a good one is listed and
+    shown on any API."""
+
+    async def drive() -> dict[str, Any]:
+        async with chromium() as page:
+            await page.open(server.console_url)
+            await page.wait_for("document.querySelectorAll('#scenario-list li').length === 2")
+            await page.evaluate(
+                "document.getElementById('new-scenario').value = 'name: pasted\\nstream:\\n  - txet: hi\\n'"
+            )
+            await click(page, "#add-scenario")
+            refused = await page.wait_for("document.getElementById('add-errors').textContent")
+            await page.evaluate(
+                "document.getElementById('new-scenario').value = 'name: pasted\\nstream:\\n  - text: hi\\n'"
+            )
+            await click(page, "#add-scenario")
+            await page.wait_for("document.querySelectorAll('#scenario-list li').length === 3")
+            await page.evaluate("document.getElementById('show-api').value = 'anthropic'")
+            await click(page, "#scenario-list li:last-child button")
+            shown = await page.wait_for("document.getElementById('show-output').textContent")
+            # the refused scenario's 400 is logged by the browser as a failed load: expected
+            errors = [e for e in page.errors() if "status of 400" not in json.dumps(e)]
+            return {"refused": refused, "shown": shown, "errors": errors}
+
+    seen = asyncio.run(drive())
+    assert "request body:3: stream[0]" in seen["refused"] and "txet" in seen["refused"]
+    assert "pasted · response 1 of 1 · anthropic" in seen["shown"] and "event: message_start" in seen["shown"]
+    assert seen["errors"] == []
+    assert "pasted" in httpx.get(server.url + "/_mock/scenarios").text
+
+
+def test_the_startup_line_names_the_console(tmp_path: Path) -> None:
+    from hostile import serve_process
+
+    (tmp_path / "a.yaml").write_text("stream: [{text: hi}]\n")
+    with serve_process(tmp_path) as url:
+        assert httpx.get(url + "/_mock/console").status_code == 200
+    # serve_process read the startup line for the URL; read it again, whole
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", str(tmp_path), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert re.search(r"console: http://127\.0\.0\.1:\d+/_mock/console$", line.strip()), line
