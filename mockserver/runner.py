@@ -24,6 +24,7 @@ from .server.app import STATE, create_app, keep_recorded
 from .server.guard import GuardedAppRunner
 from .server.journal import Entry
 from .server.state import ServerState
+from .server.verdicts import Verdicts, judge, session_of
 
 T = TypeVar("T")
 
@@ -281,6 +282,25 @@ class MockServer(BackgroundServer):
         unused = [name for name in added if name not in used]
         if unused:
             raise AssertionError(f"mockserver: scenario(s) added but never requested: {', '.join(unused)}")
+
+    @property
+    def verdicts(self) -> Verdicts:
+        """How the client behaved in the requests since the last reset (in pytest: this
+        test's), judged as one session; `verdicts_for(session)` judges one X-Mock-Session."""
+        return self.verdicts_for(None)
+
+    def verdicts_for(self, session: str | None) -> Verdicts:
+        # a moment for requests still being answered, as `requests` gives them
+        self.requests  # noqa: B018  # waits for streams that just ended to be journalled
+
+        def judged(state: ServerState) -> Verdicts:
+            entries = [e for e in state.journal.entries() if not e.path.startswith("/_mock/")]
+            if session is not None:
+                entries = [e for e in entries if session_of(e) == session]
+            loop_now = asyncio.get_running_loop().time()
+            return Verdicts(judge(entries, time.time(), loop_now))
+
+        return self._call(judged)
 
     def take_failures(self) -> list[BaseException]:
         """Exceptions raised inside the server since the last call (then forgotten)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import time
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -18,6 +19,7 @@ from ..render import APIS
 from ..scenario import Scenario, load_text
 from ..scenario.describe import describe_match, describe_responses
 from .chaos import ChaosSettings, parse_faults
+from .verdicts import by_session, judge
 
 if TYPE_CHECKING:
     from .state import ServerState
@@ -211,7 +213,20 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
             }
         )
 
+    async def verdicts(request: web.Request) -> web.StreamResponse:
+        """How each session's client behaved (`?session=ID`: that one only)."""
+        now, loop_now = time.time(), asyncio.get_running_loop().time()
+        sessions = by_session(state.journal.entries())
+        wanted = request.query.get("session")
+        if wanted is not None:
+            sessions = {wanted: sessions.get(wanted, [])}
+        judged = {
+            key: [v.to_dict() for v in judge(entries, now, loop_now)] for key, entries in sessions.items()
+        }
+        return web.json_response({"sessions": judged})
+
     router = app.router
+    router.add_get("/_mock/verdicts", guarded(verdicts))
     router.add_get("/_mock/stats", guarded(stats))
     router.add_get("/_mock/chaos", guarded(get_chaos))
     router.add_put("/_mock/chaos", guarded(put_chaos))

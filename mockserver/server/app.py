@@ -160,6 +160,9 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
     headers = {k.lower(): v for k, v in request.headers.items()}
     entry = state.journal.record(request.method, request.path, headers)
     entry.api = api.name
+    entry.live = outcome
+    peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+    entry.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else None
     state.feed.publish(entry)
     parsed = ApiRequest(
         api.name, method=request.method, path=path, headers=headers, query=dict(request.query)
@@ -170,6 +173,7 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             named = prefix_name or headers.get("x-mock-scenario")
             session = headers.get("x-mock-session")
             entry.conversation = conversation = conversation_id(session, parsed)
+            entry.tool_results = len(parsed.conversation.tool_results)
             entry.warnings = _echo_warnings(state, conversation, parsed) or None
             recorder = None if named is not None else state.recorder
             scenario = _choose(state, parsed, named, raw, explain=recorder is None)
@@ -203,7 +207,7 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
         # it, so an open, stalled stream holds as little as it can
         return await play(
             request,
-            await _plan(state, api, scenario, name, response, parsed, number, seed, entry),
+            _noted(entry, await _plan(state, api, scenario, name, response, parsed, number, seed, entry)),
             state.settings.time_scale,
             outcome,
             state.running,
@@ -236,6 +240,20 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             give_back_memory()  # its megabytes, freed here, go back to the system
 
 
+def _noted(entry: Entry, plan: Plan) -> Plan:
+    """`plan`, with what the verdicts need of it noted in the journal: the wait its
+    answer asks for (`retry-after-ms`, else `retry-after` in seconds)."""
+    for name, value in plan.headers:
+        if name in ("retry-after-ms", "retry-after"):
+            try:
+                seconds = float(value) / (1000 if name == "retry-after-ms" else 1)
+            except ValueError:
+                continue  # an HTTP date: not judged
+            if entry.retry_after is None or name == "retry-after-ms":
+                entry.retry_after = seconds
+    return plan
+
+
 def _complete(entry: Entry, outcome: Outcome, seconds: float, api: Api) -> None:
     entry.status = outcome.status or None
     entry.events_sent = outcome.events_sent
@@ -246,6 +264,8 @@ def _complete(entry: Entry, outcome: Outcome, seconds: float, api: Api) -> None:
     entry.duration = seconds
     entry.events_total = outcome.events_total
     entry.writes = outcome.writes or None
+    entry.blocked = outcome.blocked
+    entry.live = None
     entry.sent = api.readable(outcome.sent) if outcome.sent else None
     if outcome.left_early and outcome.clock is not None:
         entry.left_at = asyncio.get_running_loop().time() - outcome.clock
@@ -278,6 +298,9 @@ async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool, en
     if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _depth_over(body, MAX_DEPTH):
         raise _Refusal(400, f"The request body is nested too deeply: at most {MAX_DEPTH} levels.")
     state.journal.keep_body(entry, data, body)
+    entry.fingerprint = hashlib.blake2b(
+        f"{request.method} {request.path}\0".encode() + data, digest_size=8
+    ).hexdigest()
     try:
         parsed = api.parse(body, replace(base, json=body))
     except BadRequest as exc:

@@ -88,13 +88,24 @@ class Entry:
     writes: list[tuple[float, float, int]] | None = None
     left_at: float | None = None
     sent: str | None = None  # the start of what was sent, as text
+    # for the verdicts (server/verdicts.py)
+    peer: str | None = None  # the client's address and port: one connection
+    fingerprint: str | None = None  # method, path and body hashed: the same request sent again
+    retry_after: float | None = None  # seconds the answer asked the client to wait (retry-after[-ms])
+    blocked: float = 0.0  # seconds writes waited on a slow reader
+    tool_results: int = 0  # tool results the request carried
+    live: Any = None  # while it is answered: the player's Outcome (how long a write has waited)
     finished: bool = False
     cost: int = 0  # bytes this entry is counted as holding
     held: bool = True  # still in the journal (not dropped or cleared)
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        del out["cost"], out["held"]
+        live, self.live = self.live, None  # not data: asdict would copy it
+        try:
+            out = asdict(self)
+        finally:
+            self.live = live
+        del out["cost"], out["held"], out["live"]
         return out
 
 
@@ -161,6 +172,10 @@ class Journal:
     def snapshot(self) -> list[Entry]:
         """Copies of the entries, oldest first (safe to hand to another thread)."""
         return [replace(e, headers=dict(e.headers)) for e in self._entries]
+
+    def entries(self) -> list[Entry]:
+        """The entries themselves, oldest first (for the loop's own reading: verdicts)."""
+        return list(self._entries)
 
     def page(self, after: int = 0, limit: int | None = None) -> tuple[list[Entry], bool]:
         """Copies of the entries with an id above `after`, oldest first, at most

@@ -23,6 +23,7 @@ _STALL_CHECK = 10.0
 LARGE_BODY = 1 << 20  # a whole (not streamed) body larger than this is written in pieces
 MAX_TIMELINE = 2000  # writes a request's timeline keeps (the console draws them)
 SENT_HEAD = 8192  # bytes of what was sent the journal keeps
+BLOCKED = 0.002  # seconds a write must wait to count as blocked (not the loop's own jitter)
 
 
 @dataclass(slots=True)
@@ -41,6 +42,10 @@ class Outcome:
     clock: float | None = None
     writes: list[tuple[float, float, int]] = field(default_factory=list)
     sent: bytes = b""  # the first SENT_HEAD bytes written
+    # backpressure: seconds spent waiting for the client to take what was written, and
+    # since when the current write has waited (None: not waiting)
+    blocked: float = 0.0
+    blocked_since: float | None = None
 
     def wrote(self, due: float, now: float, data: bytes) -> None:
         if self.clock is not None and len(self.writes) < MAX_TIMELINE:
@@ -160,12 +165,17 @@ async def _write(
         end = cuts[position - 1].end
         if running is not None and not running.is_set():
             await running.wait()  # paused from the console
+        before = outcome.blocked_since = loop.time()
         try:
             await response.write(body[begin:end])
         except ConnectionError:
             outcome.left_early = True
             return False
-        outcome.wrote(cuts[position - 1].at * time_scale, loop.time(), body[begin:end])
+        now = loop.time()
+        outcome.blocked_since = None
+        if now - before > BLOCKED:  # the transport's buffer was full: the client reads slowly
+            outcome.blocked += now - before
+        outcome.wrote(cuts[position - 1].at * time_scale, now, body[begin:end])
         outcome.events_sent += events
         outcome.bytes_sent += end - begin
         begin = end
