@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -30,6 +31,8 @@ from .server.app import STATE, create_app
 from .server.chaos import FAULTS
 from .server.journal import DEFAULT_BYTES, DEFAULT_ENTRY_BODY, DEFAULT_SIZE
 from .server.log import RequestLog
+from .server.state import ServerState
+from .server.verdicts import by_session, judge
 from .show import plans, show_text
 
 ENV_PREFIX = "MOCKSERVER_"
@@ -419,6 +422,18 @@ def _serve(args: argparse.Namespace) -> int:
     return _loop_runner(args.loop)(_serve_forever(app, args.host, args.port, paths))
 
 
+def verdict_lines(state: ServerState) -> list[str]:
+    """The verdicts of the shutdown summary: per session, what failed and what passed."""
+    loop_now = asyncio.get_running_loop().time()
+    lines = []
+    for session, entries in by_session(state.journal.entries()).items():
+        judged = [v for v in judge(entries, time.time(), loop_now) if v.state != "not seen"]
+        if judged:
+            lines.append(f"verdicts for {session}:")
+            lines += [f"  {v.state.upper():4}  {v.name}: {v.summary}" for v in judged]
+    return lines
+
+
 def _loop_runner(choice: str) -> Callable[[Coroutine[Any, Any, int]], int]:
     """uvloop's runner when it is installed (`pip install mockserver[fast]`) and not
     declined (`--loop asyncio`), else asyncio's."""
@@ -469,6 +484,8 @@ async def _serve_forever(app: web.Application, host: str, port: int, paths: Sequ
     await runner.cleanup()
     log = app[STATE].log
     print(log.summary() if log is not None else "mockserver stopped", file=sys.stderr, flush=True)
+    for line in verdict_lines(state):
+        print(line, file=sys.stderr, flush=True)
     return 0
 
 

@@ -53,6 +53,7 @@ async def test_openai_agents_sdk_run_streamed(server: MockServer, kind: str) -> 
     assert result.final_output == "It is sunny in Paris."
     assert cities == ["Paris"]
     assert [(e.turn, e.status) for e in server.requests] == [(1, 200), (2, 200)]
+    server.verdicts.assert_tools_echoed()  # the SDK sent back the call id and arguments streamed
 
 
 def test_langchain_agent(server: MockServer) -> None:

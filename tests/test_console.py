@@ -128,6 +128,10 @@ def test_the_console_live(server: MockServer, tmp_path: Path) -> None:
             once = [await in_thread(server, "quick one"), await in_thread(server, "quick one")]
 
             await page.wait_for("document.querySelectorAll('#rows tr').length === 5")
+            # the verdicts: each of these requests opened its own connection
+            await page.wait_for(
+                "!!document.querySelector('#verdict-list .verdict.fail[data-name=keepalive]')"
+            )
             await click(page, "#rows tr:last-child")  # the first request, a whole story
             await page.wait_for("document.querySelectorAll('#timeline .write').length > 3")
             await page.screenshot(tmp_path / "console.png")

@@ -46,3 +46,8 @@ def test_readme_pytest_example_is_the_tested_file() -> None:
 def test_readme_agent_loop_example_is_the_tested_file() -> None:
     block = README.read_text().split("<!-- agent-loop-example -->\n```python\n", 1)[1].split("```", 1)[0]
     assert block == (Path(__file__).parent / "test_readme_agent_loop.py").read_text()
+
+
+def test_readme_verdicts_example_is_the_tested_file() -> None:
+    block = README.read_text().split("<!-- verdicts-example -->\n```python\n", 1)[1].split("```", 1)[0]
+    assert block == (Path(__file__).parent / "test_readme_verdicts.py").read_text()

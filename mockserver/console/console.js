@@ -189,6 +189,27 @@ async function loadChaos() {
     "injected: " + (Object.entries(chaos.injected).map(([f, n]) => `${f} ×${n}`).join(", ") || "none");
 }
 
+async function loadVerdicts() {
+  const sessions = (await (await api("/_mock/verdicts")).json()).sessions;
+  const list = $("verdict-list");
+  list.replaceChildren();
+  for (const [session, verdicts] of Object.entries(sessions)) {
+    const seen = verdicts.filter((v) => v.state !== "not seen");
+    if (!seen.length) continue;
+    const block = document.createElement("div");
+    block.appendChild(Object.assign(document.createElement("strong"), {textContent: session}));
+    for (const verdict of seen) {
+      const line = document.createElement("div");
+      line.className = "verdict " + verdict.state;
+      line.dataset.name = verdict.name;
+      line.textContent = `${verdict.state.toUpperCase()} ${verdict.name}: ${verdict.summary}`;
+      block.appendChild(line);
+    }
+    list.appendChild(block);
+  }
+  if (!list.children.length) list.textContent = "nothing judged yet";
+}
+
 async function applyChaos() {
   const faults = FAULTS.filter((fault) => $("fault-" + fault).checked);
   const body = {rate: Number($("rate").value), seed: Number($("seed").value), faults, session: $("chaos-session").value || null};
@@ -266,9 +287,9 @@ async function start() {
   } catch (error) { return; }
   $("token-form").hidden = true;
   $("app").hidden = false;
-  await Promise.all([loadChaos(), loadScenarios()]);
+  await Promise.all([loadChaos(), loadScenarios(), loadVerdicts()]);
   follow();
-  setInterval(() => loadChaos().catch(() => {}), 3000);
+  setInterval(() => { loadChaos().catch(() => {}); loadVerdicts().catch(() => {}); }, 3000);
 }
 
 controls();

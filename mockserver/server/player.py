@@ -171,10 +171,11 @@ async def _write(
         except ConnectionError:
             outcome.left_early = True
             return False
-        now = loop.time()
-        outcome.blocked_since = None
-        if now - before > BLOCKED:  # the transport's buffer was full: the client reads slowly
-            outcome.blocked += now - before
+        finally:  # also when the client leaves mid-write: the wait until then counts
+            now = loop.time()
+            outcome.blocked_since = None
+            if now - before > BLOCKED:  # the transport's buffer was full: the client reads slowly
+                outcome.blocked += now - before
         outcome.wrote(cuts[position - 1].at * time_scale, now, body[begin:end])
         outcome.events_sent += events
         outcome.bytes_sent += end - begin

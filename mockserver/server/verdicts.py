@@ -18,6 +18,7 @@ JITTER = 0.9  # a retry may come this share of the asked wait early (clients' ji
 SLACK = 0.005  # and this many seconds (clocks, the loop)
 STUCK = 2.0  # seconds a write waits on a client before it counts as not reading
 SLOW = 1.0  # seconds of backpressure on one stream that make a slow reader
+NOTICED = 0.05  # seconds of backpressure on a stream worth saying
 NAMES = (
     "retry_after",
     "retried_after_output",
@@ -242,7 +243,7 @@ def _tool_echo(entries: list[Entry]) -> Verdict:
 
 
 def _backpressure(entries: list[Entry]) -> Verdict:
-    slow = [{"request": e.id, "blocked": round(e.blocked, 3)} for e in entries if e.blocked > 0]
+    slow = [{"request": e.id, "blocked": round(e.blocked, 3)} for e in entries if e.blocked >= NOTICED]
     if not slow:
         return Verdict(
             "backpressure",
