@@ -17,16 +17,15 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mockserver.render import APIS, ApiRequest, plan_response
+from mockserver.render import APIS, plan_response
+from mockserver.render.api import sample
 from mockserver.scenario import load_scenarios
-from mockserver.show import sample_request
 
 
 def build(path: str, name: str, api_name: str) -> web.Application:
     scenario = next(s for s in load_scenarios([path]) if s.name == name)
     api = APIS[api_name]
-    body = sample_request(api_name, "bench", "hi", stream=True)
-    request = api.parse(body, ApiRequest(api_name, json=body))
+    request = sample(api, "bench", "hi", stream=True)
     plan = plan_response(api, scenario.responses[0], request, scenario=name, number=0, seed=0)
     writes = [(w.at, w.data) for w in plan.writes]
     headers = dict(plan.headers)

@@ -67,6 +67,8 @@ def test_sigterm_with_500_open_streams() -> None:
     assert all(not rest.endswith(b"0\r\n\r\n") for rest in rests)  # cut, not finished
     err = process.stderr.read()
     assert "Traceback" not in err and "Error" not in err
-    assert err.strip().splitlines()[-1].startswith("mockserver stopped: 500 requests")
+    summary = [line for line in err.splitlines() if line.startswith("mockserver stopped:")]
+    assert summary and summary[-1].startswith("mockserver stopped: 500 requests")
+    assert "FAIL  keepalive: Each of the 500 requests opened a connection of its own." in err  # the verdicts
     process.stdout.close()
     process.stderr.close()

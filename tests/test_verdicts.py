@@ -286,3 +286,14 @@ def test_each_assert_helper_fails_naming_the_requests_and_times(pytester: pytest
         ],
         consecutive=False,
     )
+
+
+def test_the_shutdown_summary_says_the_verdicts_seen(server: MockServer) -> None:
+    from mockserver.cli import verdict_lines
+
+    for _ in range(2):
+        httpx.post(server.openai_url + "/chat/completions", json=body("limited"), timeout=10)
+    lines = server._call(verdict_lines)
+    assert lines[0] == "verdicts for 127.0.0.1:"
+    assert any(line.startswith("  FAIL  retry_after: Request #2 retried #1") for line in lines)
+    assert not any("not seen" in line.lower() for line in lines)

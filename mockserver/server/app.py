@@ -263,7 +263,7 @@ def _complete(entry: Entry, outcome: Outcome, seconds: float, api: Api) -> None:
     entry.left_after_event = outcome.events_sent if outcome.left_early else None
     entry.duration = seconds
     entry.events_total = outcome.events_total
-    entry.writes = outcome.writes or None
+    entry.writes = outcome.writes if outcome.writes else None
     entry.blocked = outcome.blocked
     entry.live = None
     entry.sent = api.readable(outcome.sent) if outcome.sent else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -21,12 +22,18 @@ BODY_HEAD = 1024  # characters of a truncated body kept, to see what it was
 # A parsed JSON body takes about this many times its size in memory.
 _PARSED_FACTOR = 3
 _ENTRY_OVERHEAD = 1024  # an entry's own fields and dict, roughly
-_WRITE_COST = 120  # a timeline's write: a tuple of three numbers
 
 # Headers that carry credentials, shown masked (enough to tell keys apart).
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie"}
 )
+
+
+def timeline(writes: Sequence[float] | None) -> list[list[float]] | None:
+    """A flat timeline (due, sent, bytes, ...) as [due, sent, bytes] triples."""
+    if not writes:
+        return None
+    return [[writes[i], writes[i + 1], int(writes[i + 2])] for i in range(0, len(writes) - 2, 3)]
 
 
 def mask(value: str) -> str:
@@ -85,7 +92,7 @@ class Entry:
     api: str | None = None  # which API answered (chat, gemini, ...)
     # each write as [when it was due, when it went out, its bytes] (seconds after the
     # headers), and when the client left (same clock): the console draws them
-    writes: list[tuple[float, float, int]] | None = None
+    writes: Sequence[float] | None = None  # flat: due, sent, bytes, due, sent, bytes, ...
     left_at: float | None = None
     sent: str | None = None  # the start of what was sent, as text
     # for the verdicts (server/verdicts.py)
@@ -106,6 +113,7 @@ class Entry:
         finally:
             self.live = live
         del out["cost"], out["held"], out["live"]
+        out["writes"] = timeline(self.writes)
         return out
 
 
@@ -151,7 +159,7 @@ class Journal:
         if not entry.finished:
             entry.finished = True
             self.open -= 1
-            added = len(entry.writes or ()) * _WRITE_COST + len(entry.sent or "")
+            added = len(entry.writes or ()) * 8 + len(entry.sent or "")
             entry.cost += added
             if entry.held:
                 self.held_bytes += added

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+from array import array
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -37,21 +38,17 @@ class Outcome:
     left_early: bool = False
     headers_sent: bool = False
     ending: str = "close"
-    # the timeline: the loop time the schedule's clock started at, and per write
-    # (when it was due, when it went out, its bytes), both after that start
+    # the timeline: the loop time the schedule's clock started at, and per write three
+    # numbers (when it was due, when it went out, both after that start; its bytes). A
+    # flat array of doubles, not tuples: tuples are objects the garbage collector
+    # tracks, and thousands of them a second make its pauses long enough to see as drift.
     clock: float | None = None
-    writes: list[tuple[float, float, int]] = field(default_factory=list)
+    writes: array[float] = field(default_factory=lambda: array("d"))
     sent: bytes = b""  # the first SENT_HEAD bytes written
     # backpressure: seconds spent waiting for the client to take what was written, and
     # since when the current write has waited (None: not waiting)
     blocked: float = 0.0
     blocked_since: float | None = None
-
-    def wrote(self, due: float, now: float, data: bytes) -> None:
-        if self.clock is not None and len(self.writes) < MAX_TIMELINE:
-            self.writes.append((due, now - self.clock, len(data)))
-        if len(self.sent) < SENT_HEAD:
-            self.sent += data[: SENT_HEAD - len(self.sent)]
 
 
 async def play(
@@ -75,7 +72,8 @@ async def play(
         await _sleep_until(start + plan.cuts[0].at * time_scale)
         outcome.events_sent = plan.cuts[0].events
         outcome.bytes_sent = len(plan.body)
-        outcome.wrote(plan.cuts[0].at * time_scale, loop.time(), bytes(plan.body[:SENT_HEAD]))
+        outcome.writes.extend((plan.cuts[0].at * time_scale, loop.time() - start, len(plan.body)))
+        outcome.sent = bytes(plan.body[:SENT_HEAD])
         if len(plan.body) > LARGE_BODY:
             return await _write_large(request, plan, outcome)
         answer = web.Response(status=plan.status, headers=dict(plan.headers), body=plan.body)
@@ -151,6 +149,7 @@ async def _write(
     """The plan's body, each piece when it is due. False when the client left."""
     loop = asyncio.get_running_loop()
     body, cuts = plan.body, plan.cuts
+    writes = outcome.writes  # the timeline, appended to in place (no call per write)
     position = begin = 0
     while position < len(cuts):
         await _sleep_until(start + cuts[position].at * time_scale)
@@ -176,7 +175,12 @@ async def _write(
             outcome.blocked_since = None
             if now - before > BLOCKED:  # the transport's buffer was full: the client reads slowly
                 outcome.blocked += now - before
-        outcome.wrote(cuts[position - 1].at * time_scale, now, body[begin:end])
+        if len(writes) < 3 * MAX_TIMELINE:  # three numbers a write, appended one by one (no tuple)
+            writes.append(cuts[position - 1].at * time_scale)
+            writes.append(now - start)
+            writes.append(end - begin)
+        if begin < SENT_HEAD:
+            outcome.sent = bytes(body[: min(end, SENT_HEAD)])
         outcome.events_sent += events
         outcome.bytes_sent += end - begin
         begin = end

@@ -162,7 +162,7 @@ def _stall_timeout(entries: list[Entry]) -> Verdict:
     for entry in entries:
         if entry.ending != "stall" and entry.fault != "stall":
             continue
-        last = entry.writes[-1][1] if entry.writes else 0.0
+        last = entry.writes[-2] if entry.writes else 0.0  # when the last write went out
         left = entry.left_at if entry.left_early else None
         evidence.append(
             {
