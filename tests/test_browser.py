@@ -5,21 +5,15 @@ through and keeps the admin API out."""
 from __future__ import annotations
 
 import asyncio
-import json
-import shutil
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import web
+from browser import CHROMIUM, chromium
 
 from helpers import ServeFactory
 from mockserver.runner import BackgroundServer
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
 
 PAGE = """<!doctype html><script>
@@ -61,39 +55,6 @@ def page_server() -> Iterator[str]:
         yield server.url
 
 
-async def evaluate(port: int, url: str, expression: str, timeout: float = 20.0) -> object:
-    """Run `expression` in the page at `url` over the DevTools protocol, awaiting its value."""
-    async with ClientSession() as session:
-        deadline = time.monotonic() + timeout
-        while True:
-            targets = await (await session.get(f"http://127.0.0.1:{port}/json/list")).json()
-            pages = [t for t in targets if t.get("type") == "page" and t.get("url", "").startswith(url)]
-            if pages or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.1)
-        async with session.ws_connect(pages[0]["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-            for attempt in range(100):  # until the page's own document is the one evaluated
-                await ws.send_json(
-                    {
-                        "id": attempt,
-                        "method": "Runtime.evaluate",
-                        "params": {"expression": expression, "awaitPromise": True, "returnByValue": True},
-                    }
-                )
-                async for message in ws:
-                    reply = json.loads(message.data)
-                    if reply.get("id") == attempt:
-                        break
-                if "error" in reply and "context" in reply["error"].get("message", ""):
-                    await asyncio.sleep(0.1)  # navigation replaced the document: ask again
-                    continue
-                assert "result" in reply, reply
-                result = reply["result"]
-                assert "exceptionDetails" not in result, result
-                return result["result"].get("value")
-    raise AssertionError("no answer from the page")
-
-
 def test_a_page_on_another_port_streams_through_fetch(serve: ServeFactory, page_server: str) -> None:
     mock = serve("""
         name: browser
@@ -102,43 +63,18 @@ def test_a_page_on_another_port_streams_through_fetch(serve: ServeFactory, page_
         stream:
           - text: "Streamed into a browser, word by word."
     """)
-    profile = tempfile.mkdtemp(prefix="mockserver-chromium-")
-    assert CHROMIUM is not None
-    browser = subprocess.Popen(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--remote-debugging-port=0",
-            f"{page_server}/?mock={mock.url}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    # the page may still be loading: wait for its script to have started the fetch
+    waited = (
+        "(async () => { for (let i = 0; i < 400 && !window.done; i++) "
+        "await new Promise(r => setTimeout(r, 25)); return await window.done; })()"
     )
-    try:
-        active = Path(profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not active.exists() or not active.read_text().strip():
-            assert time.monotonic() < deadline and browser.poll() is None, "chromium did not start"
-            time.sleep(0.1)
-        port = int(active.read_text().split()[0])
-        # the page may still be loading: wait for its script to have started the fetch
-        waited = (
-            "(async () => { for (let i = 0; i < 400 && !window.done; i++) "
-            "await new Promise(r => setTimeout(r, 25)); return await window.done; })()"
-        )
-        result = asyncio.run(evaluate(port, page_server, waited))
-    finally:
-        browser.terminate()
-        browser.wait(timeout=10)
-        shutil.rmtree(profile, ignore_errors=True)
+
+    async def drive() -> object:
+        async with chromium() as page:
+            await page.open(f"{page_server}/?mock={mock.url}")
+            return await page.evaluate(waited)
+
+    result = asyncio.run(drive())
     assert isinstance(result, dict)
     assert result["text"] == "Streamed into a browser, word by word."
     assert result["reads"] > 1  # it arrived as a stream, piece by piece

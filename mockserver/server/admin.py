@@ -74,13 +74,19 @@ def _host_name(host: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
+def guard(state: ServerState, handler: Handler) -> Handler:
+    """`handler`, answering only what the admin rules let through (`refusal`)."""
+
+    async def check(request: web.Request) -> web.StreamResponse:
+        refused = refusal(request, state)
+        return refused if refused is not None else await handler(request)
+
+    return check
+
+
 def add_admin_routes(app: web.Application, state: ServerState) -> None:
     def guarded(handler: Handler) -> Handler:
-        async def check(request: web.Request) -> web.StreamResponse:
-            refused = refusal(request, state)
-            return refused if refused is not None else await handler(request)
-
-        return check
+        return guard(state, handler)
 
     async def health(request: web.Request) -> web.StreamResponse:
         return web.json_response(

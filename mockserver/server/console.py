@@ -15,7 +15,7 @@ from aiohttp import web
 from ..errors import MockServerError
 from ..render import APIS
 from ..show import show_text
-from .admin import Handler, refusal
+from .admin import Handler, guard
 from .chaos import FAULTS
 
 if TYPE_CHECKING:
@@ -36,11 +36,7 @@ PAGE_HEADERS = {
 
 def add_console_routes(app: web.Application, state: ServerState) -> None:
     def guarded(handler: Handler) -> Handler:
-        async def check(request: web.Request) -> web.StreamResponse:
-            refused = refusal(request, state)
-            return refused if refused is not None else await handler(request)
-
-        return check
+        return guard(state, handler)
 
     async def page(request: web.Request) -> web.StreamResponse:
         name = request.match_info.get("file", "index.html")
