@@ -200,15 +200,18 @@ def shape_a(folder: Path, concurrencies: list[int]) -> None:
 
 
 def shape_b(folder: Path) -> None:
-    print("\nB: 20,000 chunks, no delay, one stream", flush=True)
-    row("server", "events", "seconds", "events/s", "CPU s")
+    print("\nB: 20,000 chunks, no delay, one stream (cold: a fresh server's first request)", flush=True)
+    row("server", "events", "seconds", "events/s", "CPU s", "cold 1st ms", "cold ev/s", "RSS rest MB")
     path, body = BODIES["chat"]
     request = request_bytes("/s/b" + path, body)
     printed = []
     for kind in ("floor", "mockserver"):
         server = start(kind, folder, "b")
         try:
-            asyncio.run(many(server.port, request, 1))  # warm up
+            rest = server.rss_kb() / 1024  # at rest: started, nothing asked yet
+            (cold,) = asyncio.run(many(server.port, request, 1))  # the first request, cold
+            cold_first = (cold.events[0] - cold.sent) * 1000
+            cold_rate = len(cold.events) / (cold.events[-1] - cold.sent)
             best = None
             for _ in range(3):
                 before = server.cpu()
@@ -220,7 +223,18 @@ def shape_b(folder: Path) -> None:
             server.stop()
         assert best is not None
         took, events, used = best
-        printed.append(row(kind, events, f"{took:.3f}", f"{events / took:,.0f}", f"{used:.2f}"))
+        printed.append(
+            row(
+                kind,
+                events,
+                f"{took:.3f}",
+                f"{events / took:,.0f}",
+                f"{used:.2f}",
+                f"{cold_first:.1f}",
+                f"{cold_rate:,.0f}",
+                f"{rest:.1f}",
+            )
+        )
     ratios(printed[0], printed[1], 2)
 
 
