@@ -435,7 +435,7 @@ def verdict_lines(state: ServerState) -> list[str]:
 
 
 def _loop_runner(choice: str) -> Callable[[Coroutine[Any, Any, int]], int]:
-    """uvloop's runner when it is installed (`pip install mockserver[fast]`) and not
+    """uvloop's runner when it is installed (a dependency where it builds) and not
     declined (`--loop asyncio`), else asyncio's."""
     if choice == "asyncio":
         return asyncio.run
@@ -444,7 +444,7 @@ def _loop_runner(choice: str) -> Callable[[Coroutine[Any, Any, int]], int]:
     except ImportError:
         if choice == "uvloop":
             raise MockServerError(
-                "--loop uvloop: uvloop is not installed (pip install 'mockserver[fast]')"
+                "--loop uvloop: uvloop is not installed on this platform (pip install uvloop)"
             ) from None
         return asyncio.run
     run: Callable[[Coroutine[Any, Any, int]], int] = uvloop.run
