@@ -23,7 +23,10 @@ from ..render.plan import Plan
 _STALL_CHECK = 10.0
 LARGE_BODY = 1 << 20  # a whole (not streamed) body larger than this is written in pieces
 MAX_TIMELINE = 2000  # writes a request's timeline keeps (the console draws them)
+TIMELINE_NUMBERS = 3 * MAX_TIMELINE
 SENT_HEAD = 8192  # bytes of what was sent the journal keeps
+_RUNNING = asyncio.Event()  # for callers without a pause: never cleared
+_RUNNING.set()
 BLOCKED = 0.002  # seconds a write must wait to count as blocked (not the loop's own jitter)
 
 
@@ -81,6 +84,8 @@ async def play(
             answer.force_close()  # the request body was not all read: the connection is spent
         return answer
 
+    if running is None:
+        running = _RUNNING
     if plan.streaming:
         response = web.StreamResponse(status=plan.status, headers=dict(plan.headers))
         response.enable_chunked_encoding()
@@ -144,47 +149,52 @@ async def _write(
     start: float,
     time_scale: float,
     outcome: Outcome,
-    running: asyncio.Event | None,
+    running: asyncio.Event,
 ) -> bool:
     """The plan's body, each piece when it is due. False when the client left."""
     loop = asyncio.get_running_loop()
     body, cuts = plan.body, plan.cuts
     writes = outcome.writes  # the timeline, appended to in place (no call per write)
     position = begin = 0
-    while position < len(cuts):
-        await _sleep_until(start + cuts[position].at * time_scale)
-        events = cuts[position].events
-        position += 1
-        if plan.coalesce:
-            # Everything already due goes out in the same write.
-            now = loop.time()
-            while position < len(cuts) and start + cuts[position].at * time_scale <= now:
-                events += cuts[position].events
-                position += 1
-        end = cuts[position - 1].end
-        if running is not None and not running.is_set():
-            await running.wait()  # paused from the console
-        before = outcome.blocked_since = loop.time()
-        try:
-            await response.write(body[begin:end])
-        except ConnectionError:
-            outcome.left_early = True
-            return False
-        finally:  # also when the client leaves mid-write: the wait until then counts
-            now = loop.time()
-            outcome.blocked_since = None
-            if now - before > BLOCKED:  # the transport's buffer was full: the client reads slowly
-                outcome.blocked += now - before
-        if len(writes) < 3 * MAX_TIMELINE:  # three numbers a write, appended one by one (no tuple)
-            writes.append(cuts[position - 1].at * time_scale)
-            writes.append(now - start)
-            writes.append(end - begin)
-        if begin < SENT_HEAD:
-            outcome.sent = bytes(body[: min(end, SENT_HEAD)])
-        outcome.events_sent += events
-        outcome.bytes_sent += end - begin
-        begin = end
-    return True
+    try:
+        coalesce = plan.coalesce
+        append = writes.append
+        while position < len(cuts):
+            await _sleep_until(start + cuts[position].at * time_scale)
+            events = cuts[position].events
+            position += 1
+            # the clock read before the write: what is already due joins it (coalesce),
+            # and the time the write then waits on the client is its backpressure
+            before = loop.time()
+            if coalesce:
+                while position < len(cuts) and start + cuts[position].at * time_scale <= before:
+                    events += cuts[position].events
+                    position += 1
+            end = cuts[position - 1].end
+            if not running.is_set():
+                await running.wait()  # paused from the console
+                before = loop.time()
+            outcome.blocked_since = before
+            try:
+                await response.write(body[begin:end])
+            except ConnectionError:
+                outcome.left_early = True
+                return False
+            finally:  # also when the client leaves mid-write: the wait until then counts
+                now = loop.time()
+                outcome.blocked_since = None
+                if now - before > BLOCKED:  # the transport's buffer was full: the client reads slowly
+                    outcome.blocked += now - before
+            if len(writes) < TIMELINE_NUMBERS:  # three numbers a write, one by one (no tuple)
+                append(cuts[position - 1].at * time_scale)
+                append(now - start)
+                append(end - begin)
+            outcome.events_sent += events
+            outcome.bytes_sent += end - begin
+            begin = end
+        return True
+    finally:  # what went out, copied once (a copy per write would make a stream quadratic)
+        outcome.sent = bytes(body[: min(outcome.bytes_sent, SENT_HEAD)])
 
 
 async def _sleep_until(deadline: float) -> None:
