@@ -34,10 +34,12 @@ def test_an_admin_body_that_drips_gets_a_408(server: MockServer) -> None:
     del closed  # the server may keep the connection to read what is left
 
 
-def test_an_admin_body_that_goes_silent_gets_a_408(server: MockServer) -> None:
+@pytest.mark.parametrize("route", ["PUT /_mock/chaos", "POST /_mock/chaos/next", "POST /_mock/pause"])
+def test_an_admin_body_that_goes_silent_gets_a_408(server: MockServer, route: str) -> None:
+    """The console's routes too: every admin body gets the client timeout."""
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(
-            b"PUT /_mock/chaos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            route.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b'Content-Length: 100\r\n\r\n{"rate":'
         )
         _, received = closed_within(sock, 3)

@@ -48,14 +48,16 @@ def refusal(request: web.Request, state: ServerState) -> web.Response | None:
     a body type a form could send, or a missing or wrong token."""
     origin = request.headers.get("Origin")
     if origin is not None and origin != f"{request.scheme}://{request.host}":
-        return _error(403, f"the admin API does not answer pages of another origin ({origin})")
+        return error_response(403, f"the admin API does not answer pages of another origin ({origin})")
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        return _error(403, "the admin API does not answer requests from other sites")
+        return error_response(403, "the admin API does not answer requests from other sites")
     if state.bound_host in LOOPBACK_HOSTS and _host_name(request.host) not in LOOPBACK_HOSTS:
-        return _error(403, f"this server answers its admin API on loopback names only, not {request.host!r}")
+        return error_response(
+            403, f"this server answers its admin API on loopback names only, not {request.host!r}"
+        )
     sent_type = request.headers.get("Content-Type")
     if request.method in ("POST", "PUT") and sent_type is not None and request.content_type not in BODY_TYPES:
-        return _error(415, f"send the body as one of: {', '.join(BODY_TYPES)}")
+        return error_response(415, f"send the body as one of: {', '.join(BODY_TYPES)}")
     token = state.admin_token
     if token is not None:
         given = request.headers.get("Authorization", "")
@@ -63,7 +65,7 @@ def refusal(request: web.Request, state: ServerState) -> web.Response | None:
         # constant time: the comparison leaks nothing about the token; surrogateescape:
         # a header of bytes that are not UTF-8 compares (unequal) instead of failing
         if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode()):
-            return _error(401, "missing or wrong admin token (Authorization: Bearer TOKEN)")
+            return error_response(401, "missing or wrong admin token (Authorization: Bearer TOKEN)")
     return None
 
 
@@ -84,6 +86,15 @@ def guard(state: ServerState, handler: Handler) -> Handler:
     return check
 
 
+async def read_body(request: web.Request, state: ServerState) -> bytes | web.Response:
+    """An admin body, or the 408 for one that drips or stops: it gets the client timeout."""
+    try:
+        async with asyncio.timeout(state.client_timeout):
+            return await request.read()
+    except TimeoutError:
+        return error_response(408, f"the body did not arrive within {state.client_timeout:g} s")
+
+
 def add_admin_routes(app: web.Application, state: ServerState) -> None:
     def guarded(handler: Handler) -> Handler:
         return guard(state, handler)
@@ -97,22 +108,14 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
         # with the APIs a scenario can be shown on (the console's choice)
         return web.json_response({"scenarios": [_describe(s) for s in state.registry], "apis": list(APIS)})
 
-    async def read_body(request: web.Request) -> bytes | web.Response:
-        """The body, or the 408 for one that drips or stops: it gets the client timeout."""
-        try:
-            async with asyncio.timeout(state.client_timeout):
-                return await request.read()
-        except TimeoutError:
-            return _error(408, f"the body did not arrive within {state.client_timeout:g} s")
-
     async def add_scenarios(request: web.Request) -> web.StreamResponse:
-        data = await read_body(request)
+        data = await read_body(request, state)
         if isinstance(data, web.Response):
             return data
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            return _error(400, "the body must be UTF-8 YAML or JSON")
+            return error_response(400, "the body must be UTF-8 YAML or JSON")
         try:
             default_name = f"added-{len(state.registry) + 1}"
             # parsed off the loop: a large or hostile YAML text takes a while to refuse
@@ -131,7 +134,7 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
         name = request.match_info["name"]
         if not state.registry.remove(name):
             known = ", ".join(state.registry.names()) or "none"
-            return _error(404, f"no scenario named {name!r}; loaded: {known}")
+            return error_response(404, f"no scenario named {name!r}; loaded: {known}")
         return web.json_response({"deleted": name})
 
     async def list_requests(request: web.Request) -> web.StreamResponse:
@@ -140,9 +143,9 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
             after = int(request.query.get("after", "0"))
             limit = int(request.query.get("limit", str(PAGE_LIMIT)))
         except ValueError:
-            return _error(400, "after and limit must be whole numbers")
+            return error_response(400, "after and limit must be whole numbers")
         if not 1 <= limit <= MAX_PAGE_LIMIT:
-            return _error(400, f"limit must be from 1 to {MAX_PAGE_LIMIT}")
+            return error_response(400, f"limit must be from 1 to {MAX_PAGE_LIMIT}")
         entries, more = state.journal.page(after, limit)
         dropped = state.journal.dropped
 
@@ -175,32 +178,34 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
         )
 
     async def put_chaos(request: web.Request) -> web.StreamResponse:
-        data = await read_body(request)
+        data = await read_body(request, state)
         if isinstance(data, web.Response):
             return data
         try:
             body = json.loads(data)
         except (ValueError, RecursionError):
-            return _error(400, "the body must be JSON: {rate, seed, faults, session}")
+            return error_response(400, "the body must be JSON: {rate, seed, faults, session}")
         if not isinstance(body, dict):
-            return _error(400, "the body must be a JSON object: {rate, seed, faults, session}")
+            return error_response(400, "the body must be a JSON object: {rate, seed, faults, session}")
         # what GET answers can be PUT back: its read-only counts are ignored
         unknown = sorted(set(body) - {"rate", "seed", "faults", "session", *_CHAOS_READ_ONLY})
         if unknown:
-            return _error(400, f"unknown key(s) {', '.join(unknown)}; expected rate, seed, faults, session")
+            return error_response(
+                400, f"unknown key(s) {', '.join(unknown)}; expected rate, seed, faults, session"
+            )
         current = state.chaos.settings
         rate, seed = body.get("rate", current.rate), body.get("seed", current.seed)
         session = body.get("session", current.session)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
-            return _error(400, "rate must be a number from 0 to 1")
+            return error_response(400, "rate must be a number from 0 to 1")
         if isinstance(seed, bool) or not isinstance(seed, int):
-            return _error(400, "seed must be a whole number")
+            return error_response(400, "seed must be a whole number")
         if session is not None and not isinstance(session, str):
-            return _error(400, "session must be a string (an X-Mock-Session value) or null")
+            return error_response(400, "session must be a string (an X-Mock-Session value) or null")
         try:
             faults = parse_faults(body["faults"]) if "faults" in body else current.faults
         except (ValueError, AttributeError) as exc:
-            return _error(400, str(exc))
+            return error_response(400, str(exc))
         state.chaos.configure(ChaosSettings(float(rate), seed, faults, session))
         return await get_chaos(request)
 
@@ -245,7 +250,7 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
     router.add_post("/_mock/reset", guarded(reset))
 
 
-def _error(status: int, message: str) -> web.Response:
+def error_response(status: int, message: str) -> web.Response:
     return web.json_response({"error": {"message": message, "type": "admin_error"}}, status=status)
 
 

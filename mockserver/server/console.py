@@ -15,7 +15,7 @@ from aiohttp import web
 from ..errors import MockServerError
 from ..render import APIS
 from ..show import show_text
-from .admin import Handler, guard
+from .admin import Handler, error_response, guard, read_body
 from .chaos import FAULTS
 
 if TYPE_CHECKING:
@@ -55,23 +55,27 @@ def add_console_routes(app: web.Application, state: ServerState) -> None:
         except ValueError:
             entry = None
         if entry is None:
-            return _error(404, "no such request in the journal (it may have been dropped)")
+            return error_response(404, "no such request in the journal (it may have been dropped)")
         return web.Response(body=json.dumps(entry.to_dict()).encode(), content_type="application/json")
 
     async def next_fault(request: web.Request) -> web.StreamResponse:
-        body = await _json(request)
+        body = await _json(request, state)
+        if isinstance(body, web.Response):
+            return body
         fault = body.get("fault") if isinstance(body, dict) else None
         if fault is not None and fault not in FAULTS:
-            return _error(400, f"fault must be one of {', '.join(FAULTS)} (or null to cancel)")
+            return error_response(400, f"fault must be one of {', '.join(FAULTS)} (or null to cancel)")
         state.chaos.next_fault = fault
         return web.json_response({"next": fault})
 
     async def pause(request: web.Request) -> web.StreamResponse:
         if request.method == "POST":
-            body = await _json(request)
+            body = await _json(request, state)
+            if isinstance(body, web.Response):
+                return body
             paused = body.get("paused") if isinstance(body, dict) else None
             if not isinstance(paused, bool):
-                return _error(400, 'send {"paused": true} or {"paused": false}')
+                return error_response(400, 'send {"paused": true} or {"paused": false}')
             state.running.clear() if paused else state.running.set()
         return web.json_response({"paused": not state.running.is_set()})
 
@@ -79,13 +83,13 @@ def add_console_routes(app: web.Application, state: ServerState) -> None:
         scenario = state.registry.get(request.match_info["name"])
         api = APIS.get(request.query.get("api", "chat"))
         if scenario is None or api is None:
-            return _error(404, f"no such scenario, or no API named {request.query.get('api')!r}")
+            return error_response(404, f"no such scenario, or no API named {request.query.get('api')!r}")
         try:
             text = await state.offload.run(
                 lambda: show_text(scenario, api, stream=request.query.get("stream") != "false")
             )
         except MockServerError as exc:
-            return _error(400, str(exc))
+            return error_response(400, str(exc))
         return web.Response(text=text, content_type="text/plain")
 
     router = app.router
@@ -99,12 +103,12 @@ def add_console_routes(app: web.Application, state: ServerState) -> None:
     router.add_get("/_mock/scenarios/{name}/show", guarded(show))
 
 
-async def _json(request: web.Request) -> object:
+async def _json(request: web.Request, state: ServerState) -> object:
+    """The body as JSON (None if it is not), read under the admin API's client timeout."""
+    data = await read_body(request, state)
+    if isinstance(data, web.Response):
+        return data
     try:
-        return json.loads(await request.read() or b"null")
+        return json.loads(data or b"null")
     except ValueError:
         return None
-
-
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": {"message": message, "type": "admin_error"}}, status=status)
