@@ -10,7 +10,6 @@ import logging
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Coroutine, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -427,7 +426,7 @@ def verdict_lines(state: ServerState) -> list[str]:
     loop_now = asyncio.get_running_loop().time()
     lines = []
     for session, entries in by_session(state.journal.entries()).items():
-        judged = [v for v in judge(entries, time.time(), loop_now) if v.state != "not seen"]
+        judged = [v for v in judge(entries, loop_now) if v.state != "not seen"]
         if judged:
             lines.append(f"verdicts for {session}:")
             lines += [f"  {v.state.upper():4}  {v.name}: {v.summary}" for v in judged]

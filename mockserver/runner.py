@@ -298,7 +298,7 @@ class MockServer(BackgroundServer):
             if session is not None:
                 entries = [e for e in entries if session_of(e) == session]
             loop_now = asyncio.get_running_loop().time()
-            return Verdicts(judge(entries, time.time(), loop_now))
+            return Verdicts(judge(entries, loop_now))
 
         return self._call(judged)
 

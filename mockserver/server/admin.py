@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import time
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -226,14 +225,12 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
 
     async def verdicts(request: web.Request) -> web.StreamResponse:
         """How each session's client behaved (`?session=ID`: that one only)."""
-        now, loop_now = time.time(), asyncio.get_running_loop().time()
+        loop_now = asyncio.get_running_loop().time()
         sessions = by_session(state.journal.entries())
         wanted = request.query.get("session")
         if wanted is not None:
             sessions = {wanted: sessions.get(wanted, [])}
-        judged = {
-            key: [v.to_dict() for v in judge(entries, now, loop_now)] for key, entries in sessions.items()
-        }
+        judged = {key: [v.to_dict() for v in judge(entries, loop_now)] for key, entries in sessions.items()}
         return web.json_response({"sessions": judged})
 
     router = app.router

@@ -41,6 +41,10 @@ def summary(entry: Entry) -> dict[str, Any]:
     }
 
 
+def _event(entry: Entry) -> bytes:
+    return b"event: request\ndata: " + json.dumps(summary(entry)).encode() + b"\n\n"
+
+
 class Feed:
     def __init__(self) -> None:
         self.listeners: set[asyncio.Queue[bytes]] = set()
@@ -49,7 +53,7 @@ class Feed:
     def publish(self, entry: Entry) -> None:
         if not self.listeners:
             return  # nobody watching: nothing encoded
-        data = b"event: request\ndata: " + json.dumps(summary(entry)).encode() + b"\n\n"
+        data = _event(entry)
         for queue in self.listeners:
             try:
                 queue.put_nowait(data)

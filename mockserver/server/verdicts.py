@@ -56,9 +56,9 @@ def by_session(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
     return sessions
 
 
-def judge(entries: list[Entry], now: float, loop_now: float) -> list[Verdict]:
-    """Every verdict on `entries` (one session's, oldest first). `now` is wall time,
-    `loop_now` the loop's clock (for writes still waiting)."""
+def judge(entries: list[Entry], loop_now: float) -> list[Verdict]:
+    """Every verdict on `entries` (one session's, oldest first); `loop_now` is the loop's
+    clock (for writes still waiting)."""
     return [
         _retry_after(entries),
         _retried_after_output(entries),
