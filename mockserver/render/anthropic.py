@@ -21,7 +21,7 @@ from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import content_text, message_conversation
 from .plan import TimedEvent
-from .reading import Channel, Ending, Frame, StepSink, WireReader, typed_event
+from .reading import Channel, Ending, Frame, StepSink, WireReader, typed_event, whole
 from .request import ApiRequest, BadRequest, Tool
 from .script import (
     CommentItem,
@@ -430,7 +430,7 @@ class _AnthropicReader:
         )
         usage = message.get("usage")
         tokens = usage.get("input_tokens") if isinstance(usage, dict) else None
-        self.input_tokens = tokens if type(tokens) is int else None
+        self.input_tokens = whole(tokens)
 
     def block(self, index: int, block: Any) -> None:
         if not isinstance(block, dict):
@@ -465,7 +465,7 @@ class _AnthropicReader:
             output = usage.get("output_tokens")
             self.steps.usage(
                 given if type(given) is int else self.input_tokens,
-                output if type(output) is int else None,
+                whole(output),
             )
 
     def body(self, body: Any) -> None:

@@ -33,7 +33,7 @@ from .blocks import Add, Close, Open, final_blocks, one_at_a_time, segment
 from .errors import ApiError
 from .frames import Frames, SseFrames
 from .plan import TimedEvent
-from .reading import Ending, Frame, StepSink, WireReader, json_object
+from .reading import Ending, Frame, StepSink, WireReader, json_object, whole
 from .request import ApiRequest, BadRequest, Conversation, Tool, ToolOutput
 from .script import (
     CommentItem,
@@ -504,7 +504,7 @@ class _ConverseReader:
             self.done = True
             usage: dict[str, Any] = payload["usage"] if isinstance(payload.get("usage"), dict) else {}
             counts = usage.get("inputTokens"), usage.get("outputTokens")
-            self.steps.usage(*(c if type(c) is int else None for c in counts))
+            self.steps.usage(*map(whole, counts))
         elif frame.event not in ("messageStart", "contentBlockStop"):
             self.steps.event(frame)
 

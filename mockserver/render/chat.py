@@ -23,7 +23,7 @@ from .openai_request import (
     require_model,
 )
 from .plan import TimedEvent
-from .reading import Channel, StepSink, WireReader, read_texts
+from .reading import Channel, StepSink, WireReader, read_texts, whole
 from .request import ApiRequest, BadRequest
 from .script import Delta, ToolArgs, ToolStart, UsageItem
 
@@ -276,8 +276,8 @@ class ChatReader(DataStreamReader):
         if isinstance(usage, dict):
             input_tokens, output_tokens = usage.get("prompt_tokens"), usage.get("completion_tokens")
             self.steps.usage(
-                input_tokens if type(input_tokens) is int else None,
-                output_tokens if type(output_tokens) is int else None,
+                whole(input_tokens),
+                whole(output_tokens),
             )
 
 

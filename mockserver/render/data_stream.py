@@ -10,7 +10,7 @@ from . import sse
 from .api import Rendering
 from .openai_request import OpenAIErrors
 from .plan import TimedEvent
-from .reading import Ending, Frame, StepSink, error_fields, json_object
+from .reading import Ending, Frame, StepSink, error_fields, json_object, whole
 from .script import (
     CommentItem,
     Delta,
@@ -153,7 +153,7 @@ class DataStreamReader:
             created = payload.get("created")
             self.steps.pin(
                 id=_string(payload.get("id")),
-                created=created if type(created) is int else None,
+                created=whole(created),
                 model=_string(payload.get("model")),
             )
 

@@ -28,7 +28,7 @@ from .blocks import Add, Block, Close, Open, final_blocks, segment
 from .data_stream import passthrough
 from .errors import ApiError
 from .plan import TimedEvent
-from .reading import Ending, Frame, StepSink, WireReader, error_fields, json_object
+from .reading import Ending, Frame, StepSink, WireReader, error_fields, json_object, whole
 from .request import ApiRequest, BadRequest, Conversation, Tool, ToolOutput
 from .script import (
     CommentItem,
@@ -443,8 +443,8 @@ class _GeminiReader:
         if isinstance(usage, dict):
             counts = usage.get("promptTokenCount"), usage.get("candidatesTokenCount")
             self.usage = (
-                counts[0] if type(counts[0]) is int else None,
-                counts[1] if type(counts[1]) is int else None,
+                whole(counts[0]),
+                whole(counts[1]),
             )
         candidates = payload.get("candidates")
         candidate = candidates[0] if isinstance(candidates, list) and candidates else None

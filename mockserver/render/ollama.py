@@ -28,7 +28,7 @@ from .errors import ApiError
 from .frames import Frames, NdjsonFrames
 from .openai_request import content_text, message_conversation
 from .plan import TimedEvent
-from .reading import Channel, Ending, Frame, StepSink, WireReader, json_object, read_texts
+from .reading import Channel, Ending, Frame, StepSink, WireReader, json_object, read_texts, whole
 from .request import ApiRequest, BadRequest, Conversation, Tool
 from .script import (
     CommentItem,
@@ -315,7 +315,7 @@ class _OllamaReader:
             reason = line.get("done_reason")
             self.steps.finish("tool_calls" if self.calls else reason if reason == "length" else "stop")
             counts = (line.get("prompt_eval_count"), line.get("eval_count"))
-            self.steps.usage(*(c if type(c) is int else None for c in counts))
+            self.steps.usage(*map(whole, counts))
 
     def ending(self) -> Ending:
         return "complete" if self.done else "cut"

@@ -98,6 +98,11 @@ def error_fields(error: Any) -> tuple[str, str | None, str | int | None, str | N
     )
 
 
+def whole(value: Any) -> int | None:
+    """`value` if it is a whole number (a JSON integer, not a bool), else None."""
+    return value if type(value) is int else None
+
+
 def json_object(text: str | None) -> dict[str, Any] | None:
     """`text` as a JSON object, or None when it is not one."""
     try:

@@ -21,7 +21,7 @@ from .data_stream import passthrough
 from .errors import ApiError
 from .openai_request import OpenAIErrors, check_stream, check_tools, content_text, invalid_type, require_model
 from .plan import TimedEvent
-from .reading import Channel, Ending, Frame, StepSink, WireReader, error_fields, typed_event
+from .reading import Channel, Ending, Frame, StepSink, WireReader, error_fields, typed_event, whole
 from .request import ApiRequest, BadRequest, Conversation, ToolOutput
 from .script import (
     CommentItem,
@@ -577,7 +577,7 @@ class _ResponsesReader:
         usage = response.get("usage")
         if isinstance(usage, dict):
             counts = usage.get("input_tokens"), usage.get("output_tokens")
-            self.steps.usage(*(c if type(c) is int else None for c in counts))
+            self.steps.usage(*map(whole, counts))
 
     def body(self, body: Any) -> None:
         if not isinstance(body, dict):
