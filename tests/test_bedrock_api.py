@@ -16,7 +16,7 @@ import pytest
 from helpers import closing
 from mockserver import MockServer
 from mockserver.cli import main
-from mockserver.render.bedrock import event_frame
+from mockserver.render.eventstream import event_frame
 from mockserver.scenario import load_text
 
 SCENARIOS = """
