@@ -260,10 +260,14 @@ class MockServer(BackgroundServer):
     def requests(self) -> list[Entry]:
         """The journal, oldest first. Waits a moment for requests still being
         answered (a client that just closed its stream is noticed right after)."""
+        self._settle()
+        return self._call(lambda state: state.journal.snapshot())
+
+    def _settle(self) -> None:
+        """Wait a moment (at most 0.25 s) for the requests still being answered."""
         deadline = time.monotonic() + 0.25
         while self._call(lambda state: state.journal.open) and time.monotonic() < deadline:
             time.sleep(0.005)
-        return self._call(lambda state: state.journal.snapshot())
 
     def reset(self) -> None:
         """Forget counters, journal, added scenarios and changed settings."""
@@ -290,8 +294,7 @@ class MockServer(BackgroundServer):
         return self.verdicts_for(None)
 
     def verdicts_for(self, session: str | None) -> Verdicts:
-        # a moment for requests still being answered, as `requests` gives them
-        self.requests  # noqa: B018  # waits for streams that just ended to be journalled
+        self._settle()  # streams that just ended are judged with their endings
 
         def judged(state: ServerState) -> Verdicts:
             entries = [e for e in state.journal.entries() if not e.path.startswith("/_mock/")]
