@@ -6,7 +6,7 @@ to know about it. Nothing outside its module asks for an API by name."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -139,8 +139,9 @@ class Api(Protocol):
         """Headers this API always sends (its request-id header, ...)."""
         ...
 
-    def stream(self, rendering: Rendering) -> list[TimedEvent]:
-        """The events of a streamed response, each with its time offset."""
+    def stream(self, rendering: Rendering) -> Iterable[TimedEvent]:
+        """The events of a streamed response, each with its time offset, in order. A
+        generator is best: a long stream then starts playing while it renders."""
         ...
 
     def body(self, rendering: Rendering) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -98,17 +99,21 @@ class AzureApi(ApiDefaults):
     def issued_calls(self, script: Script) -> tuple[tuple[str, str, str], ...]:
         return _INNER["chat/completions"].issued_calls(script)
 
-    def stream(self, rendering: Rendering) -> list[TimedEvent]:
+    def stream(self, rendering: Rendering) -> Iterator[TimedEvent]:
         inner = _inner(rendering.request)
         events = inner.stream(rendering)
         if inner is _INNER["embeddings"]:
-            return events
+            yield from events
+            return
         le = rendering.line_ending
-        first = events[0].at if events else 0.0
-        out = [TimedEvent(first, sse.data(_prompt_filter_chunk(), le))]
+        first = True
         for event in events:
-            out.append(TimedEvent(event.at, _filtered(event.data, le)))
-        return out
+            if first:  # the prompt filter results come first, with the first event
+                yield TimedEvent(event.at, sse.data(_prompt_filter_chunk(), le))
+                first = False
+            yield TimedEvent(event.at, _filtered(event.data, le))
+        if first:
+            yield TimedEvent(0.0, sse.data(_prompt_filter_chunk(), le))
 
     def body(self, rendering: Rendering) -> Any:
         inner = _inner(rendering.request)

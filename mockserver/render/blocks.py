@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .script import Beat, Delta, ErrorItem, FinishItem, Item, Script, StopItem, ToolArgs, ToolStart
+from .script import Beats, Delta, ErrorItem, FinishItem, Item, Script, StopItem, ToolArgs, ToolStart
 
 Kind = Literal["text", "reasoning", "refusal", "tool"]
 
@@ -145,10 +145,10 @@ def _close_all(at: float, current: Block | None, tools: dict[int, Block]) -> Ite
         yield at, Close(block)
 
 
-def _last_tool_beats(beats: tuple[Beat, ...]) -> dict[int, int]:
+def _last_tool_beats(beats: Beats) -> dict[int, int]:
     """For each tool index, the position of its last beat (start or argument piece)."""
     last: dict[int, int] = {}
-    for position, beat in enumerate(beats):
+    for position, beat in beats.positions():  # tool beats are never in a text run
         if isinstance(beat.item, (ToolStart, ToolArgs)):
             last[beat.item.index] = position
     return last

@@ -7,6 +7,7 @@ delta with `index` and a `function` object; usage last before `[DONE]`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -58,7 +59,7 @@ class ChatApi(OpenAIErrors):
             conversation=message_conversation(messages),
         )
 
-    def stream(self, rendering: Rendering) -> list[TimedEvent]:
+    def stream(self, rendering: Rendering) -> Iterable[TimedEvent]:
         return _ChatStream(rendering).events()
 
     def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:

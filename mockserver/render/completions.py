@@ -7,6 +7,7 @@ here: tool calls, reasoning and refusals are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -55,7 +56,7 @@ class CompletionsApi(OpenAIErrors):
             input_words=len(" ".join(texts).split()),
         )
 
-    def stream(self, rendering: Rendering) -> list[TimedEvent]:
+    def stream(self, rendering: Rendering) -> Iterable[TimedEvent]:
         return _CompletionsStream(rendering).events()
 
     def reader(self, request: ApiRequest, steps: StepSink) -> WireReader | None:

@@ -4,12 +4,13 @@ chunks, a finish chunk, a usage chunk only when the request asked for one, and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, assert_never
 
 from . import sse
 from .api import Rendering
 from .openai_request import OpenAIErrors
-from .plan import TimedEvent
+from .plan import BATCH, TimedEvent
 from .reading import Ending, Frame, StepSink, error_fields, json_object, whole
 from .script import (
     CommentItem,
@@ -77,21 +78,27 @@ class DataStream:
     def payload(self, at: float, payload: dict[str, Any]) -> None:
         self.emit(at, sse.data(payload, self.le))
 
-    def events(self) -> list[TimedEvent]:
-        append, escape, item_of = self.out.append, sse.json_string, self.item
+    def events(self) -> Iterator[TimedEvent]:
+        """The events, made as they are read (a long stream plays while it renders)."""
+        out = self.out
+        append, escape, item_of = out.append, sse.json_string, self.item
         for at, item in self.script.beats:
             if self.text_prefix is not None and type(item) is Delta and item.channel == "text":
                 data = self.text_prefix + escape(item.text) + self.text_suffix
                 append(TimedEvent(at, data.encode("ascii")))
             else:
                 item_of(at, item)
+            if len(out) >= BATCH:
+                yield from out
+                out.clear()
         reply = self.script.reply
         if reply.stop is None and reply.error is None:
             at = self.script.end_at
             self.close(at)
             if self.rendering.response.done and not self.done_sent:
                 self.item(at, DoneItem())
-        return self.out
+        yield from out
+        out.clear()
 
     def close(self, at: float) -> None:
         """The finish chunk and the usage chunk, where the script left them out."""

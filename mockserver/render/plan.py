@@ -1,18 +1,25 @@
 """A Plan: everything the player needs to answer one request — status, headers,
 the body and when each piece of it is written, and how the connection ends. Pure
 data. The body is one bytes object cut at `cuts`, so a plan is cheap to copy with
-other ids (see server/plans.py) and the player slices instead of joining."""
+other ids (see server/plans.py) and the player slices instead of joining.
+
+A long stream's plan holds only its first slice of the body; `rest` renders the
+others as the player asks for them, so the first event never waits for the last
+to be rendered. The bytes are the same either way: slices only cut the body."""
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
 from ..scenario.model import WriteSize
 
 Ending = Literal["close", "disconnect", "reset", "stall"]
+BATCH = 256  # events a renderer makes before handing them on (see DataStream.events)
+SLICE = 1024  # events a slice of a long stream's body holds
 
 
 class Write(NamedTuple):
@@ -25,6 +32,9 @@ class Cut(NamedTuple):
     at: float  # when the piece of body ending here is written
     end: int  # where in the body it ends (it starts where the cut before ends)
     events: int  # how many events it completes
+
+
+Slice = tuple[bytes, tuple[Cut, ...]]  # a body, or a slice of one, and its cuts
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,20 @@ class Plan:
     # the tool calls it makes, as (id on the wire, name, arguments JSON): the ids the
     # client must echo back in its next turn
     issued: tuple[tuple[str, str, str], ...] = ()
+    # the body's later slices, rendered as they are read: (body, cuts) each, cuts
+    # counted from the slice's start. Read once, by the player or by whole().
+    rest: Iterator[Slice] | None = None
+
+    def whole(self) -> Plan:
+        """The plan with its body all rendered (the plan itself if it already is)."""
+        if self.rest is None:
+            return self
+        body, cuts = bytearray(self.body), list(self.cuts)
+        for piece, piece_cuts in self.rest:
+            offset = len(body)
+            body += piece
+            cuts += [Cut(c.at, c.end + offset, c.events) for c in piece_cuts]
+        return replace(self, body=bytes(body), cuts=tuple(cuts), rest=None)
 
     @property
     def writes(self) -> tuple[Write, ...]:
@@ -67,13 +91,28 @@ def pack(writes: Iterable[Write]) -> tuple[bytes, tuple[Cut, ...]]:
     return b"".join(pieces), tuple(cuts)
 
 
+def sliced(events: Iterable[TimedEvent], over: int) -> tuple[Slice, Iterator[Slice] | None]:
+    """The body grouped (see group): whole when it has at most `over` events, else its
+    first slice and an iterator that renders the others when asked."""
+    stream = iter(events)
+    head = list(itertools.islice(stream, over + 1))
+    if len(head) <= over:
+        return group(head), None
+
+    def later() -> Iterator[Slice]:
+        while piece := list(itertools.islice(stream, SLICE)):
+            yield group(piece)
+
+    return group(head), later()
+
+
 class TimedEvent(NamedTuple):  # a tuple: made once per event of every stream
     at: float
     data: bytes
     events: int = 1  # raw bytes (a `raw` step) count as one event
 
 
-def group(events: list[TimedEvent]) -> tuple[bytes, tuple[Cut, ...]]:
+def group(events: list[TimedEvent]) -> Slice:
     """The body, cut once per moment: events due at the same time share a write."""
     cuts: list[Cut] = []
     end = count = 0
@@ -89,7 +128,7 @@ def group(events: list[TimedEvent]) -> tuple[bytes, tuple[Cut, ...]]:
     return b"".join([e.data for e in events]), tuple(cuts)
 
 
-def cut_writes(events: list[TimedEvent], size: WriteSize, seed: str) -> tuple[bytes, tuple[Cut, ...]]:
+def cut_writes(events: list[TimedEvent], size: WriteSize, seed: str) -> Slice:
     """`transport.write_size`: the byte stream cut into writes of that (seeded) size,
     so events arrive split at arbitrary byte boundaries. Bytes due at different
     moments are never held back to fill a write."""

@@ -10,7 +10,7 @@ from ..scenario.model import Response
 from ..scenario.template import Template, render_json
 from . import errors, sse
 from .api import Api, Rendering
-from .plan import Cut, Plan, TimedEvent, cut_writes, group
+from .plan import Cut, Plan, cut_writes, group, sliced
 from .request import ApiRequest
 from .script import Script, build, content_seed, identity, seed_base
 
@@ -26,10 +26,12 @@ def plan_response(
     number: int,
     seed: int | None,
     fresh_content: bool = False,
+    slice_over: int | None = None,
 ) -> Plan:
     """How to answer `request` with `response` (request `number` of `scenario`).
     Fake content is the same for every request a response answers, unless
-    `fresh_content` (the auto-responder's varies from request to request)."""
+    `fresh_content` (the auto-responder's varies from request to request). A stream
+    of more than `slice_over` events is rendered as it plays (see Plan.rest)."""
     base = seed_base(seed, scenario, number)
     delay = response.transport.headers_delay
 
@@ -74,7 +76,10 @@ def plan_response(
     content = base if fresh_content else content_seed(seed, scenario, response)
     script = build(response, request, request, base, content, seed)
     rendering = Rendering(script, request, response)
-    plan = _stream_plan(api, rendering, base) if request.stream else _complete_plan(api, rendering, base)
+    if request.stream:
+        plan = _stream_plan(api, rendering, base, slice_over)
+    else:
+        plan = _complete_plan(api, rendering, base)
     issued = api.issued_calls(script)
     return replace(plan, issued=issued) if issued else plan
 
@@ -140,11 +145,17 @@ def _body_plan(
     )
 
 
-def _stream_plan(api: Api, rendering: Rendering, base: str) -> Plan:
+def _stream_plan(api: Api, rendering: Rendering, base: str, slice_over: int | None) -> Plan:
     response = rendering.response
-    events: list[TimedEvent] = api.stream(rendering)
+    events = api.stream(rendering)
     size = response.transport.write_size
-    body, cuts = cut_writes(events, size, base) if size is not None else group(events)
+    rest = None
+    if size is not None:  # cut by a seeded size across the whole body
+        body, cuts = cut_writes(list(events), size, base)
+    elif slice_over is not None:
+        (body, cuts), rest = sliced(events, slice_over)
+    else:
+        body, cuts = group(list(events))
     stop = rendering.script.reply.stop
     ending_at = _stop_at(rendering.script) if stop is not None else rendering.script.end_at
     return Plan(
@@ -158,6 +169,7 @@ def _stream_plan(api: Api, rendering: Rendering, base: str) -> Plan:
         hold=stop.hold if stop is not None else None,
         headers_delay=response.transport.headers_delay,
         coalesce=size is None,
+        rest=rest,
     )
 
 
@@ -197,7 +209,7 @@ def _complete_plan(api: Api, rendering: Rendering, base: str) -> Plan:
 
 
 def _stop_at(script: Script) -> float:
-    return script.beats[-1].at if script.beats else 0.0
+    return script.beats.last_at()
 
 
 def plan_error(api: Api, error: errors.ApiError, request: ApiRequest, seed_text: str) -> Plan:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple, assert_never
 
@@ -118,6 +119,82 @@ class Beat(NamedTuple):
     item: Item
 
 
+class TextRun(NamedTuple):
+    """The pieces of one text step, kept as one segment and made into beats only as
+    they are read: a 20,000-piece text is 20,000 beats, and a stream that renders as
+    it plays needs the first of them at once, not all of them first."""
+
+    times: list[float] | None  # each piece's time (jitter); None: `first`, then every `gap`
+    first: float
+    gap: float
+    channel: m.Channel
+    pieces: list[str]
+
+    def beats(self) -> Iterator[Beat]:
+        channel = self.channel
+        if self.times is not None:
+            for at, piece in zip(self.times, self.pieces, strict=True):
+                yield Beat(at, Delta(channel, piece))
+            return
+        at, gap = self.first, self.gap
+        for piece in self.pieces:  # the clock's own additions, so the times are the same floats
+            yield Beat(at, Delta(channel, piece))
+            at += gap
+
+
+class Beats:
+    """A script's beats in order, read by iterating (text runs unfold as they are read)."""
+
+    __slots__ = ("_count", "_segments")
+
+    def __init__(self, segments: list[Beat | TextRun]) -> None:
+        self._segments = segments
+        self._count = sum(len(s.pieces) if isinstance(s, TextRun) else 1 for s in segments)
+
+    def __iter__(self) -> Iterator[Beat]:
+        for segment in self._segments:
+            if isinstance(segment, TextRun):
+                yield from segment.beats()
+            else:
+                yield segment
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def last_at(self) -> float:
+        """When the last beat is due (0 for none)."""
+        if not self._segments:
+            return 0.0
+        last = self._segments[-1]
+        if isinstance(last, TextRun):
+            *_, beat = last.beats()
+            return beat.at
+        return last.at
+
+    def positions(self) -> Iterator[tuple[int, Beat]]:
+        """(position, beat) of the beats that are not text runs, positions counted as
+        iteration counts them: what needs only those need not unfold the runs."""
+        position = 0
+        for segment in self._segments:
+            if isinstance(segment, TextRun):
+                position += len(segment.pieces)
+            else:
+                yield position, segment
+                position += 1
+
+    def with_usage(self, usage: UsageItem) -> Beats:
+        """The same beats, each usage beat carrying `usage`."""
+        return Beats(
+            [
+                Beat(s.at, usage) if isinstance(s, Beat) and isinstance(s.item, UsageItem) else s
+                for s in self._segments
+            ]
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ToolResult:
     index: int
@@ -164,7 +241,7 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Script:
-    beats: tuple[Beat, ...]
+    beats: Beats
     end_at: float  # when the stream's closing events are due
     reply: Reply
     identity: Identity
@@ -234,18 +311,18 @@ class _Clock:
         self.pending = 0.0
         return self.now
 
-    def times(self, delay: float | None, count: int) -> list[float]:
-        """The times of `count` pieces in a row, the first after `delay`."""
+    def run(self, delay: float | None, channel: m.Channel, pieces: list[str]) -> TextRun:
+        """The times of `pieces` in a row, the first after `delay`, as a TextRun."""
         first = self.next(delay)
-        if count == 1 or self.timing.jitter:
-            return [first] + [self.next(None) for _ in range(count - 1)]
+        if self.timing.jitter:
+            times = [first] + [self.next(None) for _ in range(len(pieces) - 1)]
+            return TextRun(times, first, 0.0, channel, pieces)
         gap = max(0.0, self.timing.interval)
-        now, times = first, [first]
-        for _ in range(count - 1):  # what next(None) would do, without a call per piece
+        now = first
+        for _ in range(len(pieces) - 1):  # what next(None) would do, without a call per piece
             now += gap
-            times.append(now)
         self.now = now
-        return times
+        return TextRun(None, first, gap, channel, pieces)
 
     def wait(self, seconds: float) -> None:
         self.pending += seconds
@@ -304,7 +381,7 @@ class _Builder:
         self.content_base = content
         self.ident = ident
         self.clock = clock
-        self.beats: list[Beat] = []
+        self.beats: list[Beat | TextRun] = []
         self.acc = _Accumulated()
 
     def beat(self, item: Item, delay: float | None) -> None:
@@ -350,8 +427,10 @@ class _Builder:
     def content(self, channel: m.Channel, text: str, split: m.Split | None, delay: float | None) -> None:
         self.acc.channels[channel].append(text)
         pieces = cut(text, split or self.response.split)
-        times = self.clock.times(delay, len(pieces))
-        self.beats.extend([Beat(at, Delta(channel, piece)) for at, piece in zip(times, pieces, strict=True)])
+        if len(pieces) == 1:
+            self.beats.append(Beat(self.clock.next(delay), Delta(channel, pieces[0])))
+        else:
+            self.beats.append(self.clock.run(delay, channel, pieces))
 
     def tool_call(self, number: int, step: m.ToolCall) -> None:
         arguments = self.arguments(number, step)
@@ -428,9 +507,9 @@ class _Builder:
             given_in if given_in is not None else self.request.input_words,
             given_out if given_out is not None else output_words,
         )
-        beats = tuple(self.beats)
+        beats = Beats(self.beats)
         if acc.usage is not None:  # the usage steps' numbers, known only now
-            beats = tuple(Beat(b.at, usage) if isinstance(b.item, UsageItem) else b for b in beats)
+            beats = beats.with_usage(usage)
         model = self.response.model.render(self.values) if self.response.model else self.request.model
         reply = Reply(
             text=text,

@@ -118,7 +118,7 @@ def keep_recorded(
     plan = state.plans.plan(
         api, response, request, scenario=scenario.name, number=0, seed=scenario.seed, fresh_content=False
     )
-    kept = api.to_store(request, plan.body)
+    kept = api.to_store(request, plan.whole().body)
     if kept is not None:
         state.store.put(*kept)
 
@@ -456,6 +456,7 @@ async def _plan(
     if plan.issued and entry.conversation is not None:
         state.remember_calls(entry.conversation, plan.issued)
     if api.keeps_history and plan.status == 200:
+        plan = plan.whole()  # what is kept is the whole answer
         kept = api.to_store(request, plan.body)
         if kept is not None:
             state.store.put(*kept)
@@ -463,7 +464,7 @@ async def _plan(
         picked = state.chaos.pick(request.headers.get("x-mock-session"), plan.streaming and plan.status < 400)
         if picked is not None:
             entry.fault = picked[0]
-            plan = chaos_apply(picked[0], picked[1], plan, api, request)
+            plan = chaos_apply(picked[0], picked[1], plan.whole(), api, request)
     return plan
 
 

@@ -78,7 +78,7 @@ class Entry:
     response_index: int | None = None
     status: int | None = None  # None while unanswered, or when no response was sent
     events_sent: int = 0
-    events_total: int = 0  # how many the plan had
+    events_total: int = 0  # how many the plan had (a long stream: as far as it was rendered)
     bytes_sent: int = 0
     fault: str | None = None
     turn: int | None = None  # a `conversation:` scenario's turn this request was

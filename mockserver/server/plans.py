@@ -8,16 +8,19 @@ identity, and gives each request a copy with its own identity swapped in: a few
 
 Only what is a function of the request shape alone is cached: no jitter, no
 random write sizes, no auto-responder (its content varies per request), no
-embeddings (their bytes are the input's).
+embeddings (their bytes are the input's). A long stream is not cached either: it
+renders as it plays (Plan.rest), its template's slices re-stamped one by one.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 from ..render import Api, ApiRequest, Plan, plan_response
+from ..render.plan import SLICE, Slice
 from ..render.script import identity, seed_base, seeded_token
 from ..scenario import model as m
 from ..scenario.template import Template, Var
@@ -27,6 +30,7 @@ MAX_PLANS = 512
 MAX_BYTES = 32 * 1024 * 1024  # bodies and keys the cache holds, at most
 MAX_KEY_TEXT = 16 * 1024  # a request whose last message is longer is not cached (its echo would be)
 MAX_CACHED_BODY = 1024 * 1024  # nor a rendering larger than this
+SLICE_OVER = SLICE  # a stream of more events renders as it plays
 
 
 class PlanCache:
@@ -60,14 +64,26 @@ class PlanCache:
                 number=number,
                 seed=seed,
                 fresh_content=fresh_content,
+                # rendered off the loop (not `cache`): all of it there, none left for the loop
+                slice_over=SLICE_OVER if cache else None,
             )
         key = (api.name, id(response), scenario, seed, self._request_key(response, request))
         cached = self._plans.get(key)
         if cached is None:
             template = plan_response(
-                api, response, request, scenario=scenario, number=TEMPLATE_NUMBER, seed=seed
+                api,
+                response,
+                request,
+                scenario=scenario,
+                number=TEMPLATE_NUMBER,
+                seed=seed,
+                slice_over=SLICE_OVER,
             )
             cached = _Entry(response, template, len(template.body) + len(request.last_message))
+            if template.rest is not None:  # long: played as it renders, never kept
+                template_base = seed_base(seed, scenario, TEMPLATE_NUMBER)
+                swaps = _swaps(api, response, template_base, seed_base(seed, scenario, number))
+                return cached.restamp(swaps)
             if len(template.body) <= MAX_CACHED_BODY:
                 self._plans[key] = cached
                 self.held_bytes += cached.cost
@@ -172,7 +188,17 @@ class _Entry:
         issued = tuple(
             (_swapped(call_id, swaps), name, arguments) for call_id, name, arguments in self.plan.issued
         )
-        return replace(self.plan, headers=headers, body=body, issued=issued)
+        rest = None if self.plan.rest is None else _restamped(self.plan.rest, swaps)
+        return replace(self.plan, headers=headers, body=body, issued=issued, rest=rest)
+
+
+def _restamped(slices: Iterator[Slice], swaps: list[tuple[bytes, bytes]]) -> Iterator[Slice]:
+    """Each slice with the swaps made as it is read: a slice holds whole events, so no
+    id is cut between two of them."""
+    for body, cuts in slices:
+        for old, new in swaps:
+            body = body.replace(old, new)
+        yield body, cuts
 
 
 def _swapped(text: str, swaps: list[tuple[bytes, bytes]]) -> str:

@@ -151,15 +151,31 @@ async def _write(
     outcome: Outcome,
     running: asyncio.Event,
 ) -> bool:
-    """The plan's body, each piece when it is due. False when the client left."""
+    """The plan's body, each piece when it is due, slice after slice as they render.
+    False when the client left."""
     loop = asyncio.get_running_loop()
-    body, cuts = plan.body, plan.cuts
+    body, cuts, rest = plan.body, plan.cuts, plan.rest
     writes = outcome.writes  # the timeline, appended to in place (no call per write)
     position = begin = 0
+    sent = bytearray()  # the head of what went out, kept as slices are let go
     try:
         coalesce = plan.coalesce
         append = writes.append
-        while position < len(cuts):
+        while True:
+            if position == len(cuts):  # this slice written: render the next one
+                if len(sent) < SENT_HEAD:
+                    sent += body[: SENT_HEAD - len(sent)]
+                body, begin = b"", 0
+                if rest is None:
+                    break
+                await asyncio.sleep(0)  # what else is due runs between two slices
+                piece = next(rest, None)
+                if piece is None:
+                    break
+                body, cuts = piece
+                position = begin = 0
+                outcome.events_total += sum(c.events for c in cuts)
+                continue
             await _sleep_until(start + cuts[position].at * time_scale)
             events = cuts[position].events
             position += 1
@@ -194,7 +210,9 @@ async def _write(
             begin = end
         return True
     finally:  # what went out, copied once (a copy per write would make a stream quadratic)
-        outcome.sent = bytes(body[: min(outcome.bytes_sent, SENT_HEAD)])
+        if len(sent) < SENT_HEAD:
+            sent += body[: min(begin, SENT_HEAD - len(sent))]
+        outcome.sent = bytes(sent)
 
 
 async def _sleep_until(deadline: float) -> None:
