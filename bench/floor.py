@@ -2,6 +2,8 @@
 bytes are rendered once, before serving; each request just writes them on the
 loop clock's deadlines, one write per moment, with no scenario engine, no
 journal, no logging. Every mockserver figure is also given as a ratio to this.
+It runs on the event loop mockserver serves on (uvloop where installed, unless
+MOCKSERVER_LOOP=asyncio), so a ratio compares the two servers, not two loops.
 
     python bench/floor.py SCENARIO_FILE NAME [--api chat] [--time-scale 1]
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -70,7 +73,15 @@ parser.add_argument("--time-scale", default="1")
 ARGS = parser.parse_args()
 
 if __name__ == "__main__":
+    run = asyncio.run
+    if os.environ.get("MOCKSERVER_LOOP", "auto") != "asyncio":
+        try:
+            import uvloop
+
+            run = uvloop.run
+        except ImportError:
+            pass
     try:
-        asyncio.run(serve(build(ARGS.path, ARGS.name, ARGS.api)))
+        run(serve(build(ARGS.path, ARGS.name, ARGS.api)))
     except KeyboardInterrupt:
         pass

@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from ..render.plan import Plan
+from .ticker import HIGH_WATER, TIMELINE_NUMBERS, Playing, chunk, ticker
 
 # A backstop for servers run without handler_cancellation (ours always have it): a
 # stall checks this often whether its client is still there.
 _STALL_CHECK = 10.0
 LARGE_BODY = 1 << 20  # a whole (not streamed) body larger than this is written in pieces
-MAX_TIMELINE = 2000  # writes a request's timeline keeps (the console draws them)
-TIMELINE_NUMBERS = 3 * MAX_TIMELINE
 SENT_HEAD = 8192  # bytes of what was sent the journal keeps
 _RUNNING = asyncio.Event()  # for callers without a pause: never cleared
 _RUNNING.set()
@@ -93,7 +92,7 @@ async def play(
         outcome.headers_sent = True
         start = loop.time()  # the schedule's clock starts when the headers are out
         outcome.clock = start
-        if not await _write(response, plan, start, time_scale, outcome, running):
+        if not await _write(request, plan, start, time_scale, outcome, running):
             return response
     else:  # the connection fails before any response
         response = web.StreamResponse()  # never sent: the transport is gone by then
@@ -144,7 +143,7 @@ async def _write_large(request: web.Request, plan: Plan, outcome: Outcome) -> we
 
 
 async def _write(
-    response: web.StreamResponse,
+    request: web.Request,
     plan: Plan,
     start: float,
     time_scale: float,
@@ -152,11 +151,34 @@ async def _write(
     running: asyncio.Event,
 ) -> bool:
     """The plan's body, each piece when it is due, slice after slice as they render.
-    False when the client left."""
+    False when the client left.
+
+    The ticker writes it while it can (see ticker.py); this coroutine goes on from
+    where it stopped, or writes a long stream that renders as it plays."""
     loop = asyncio.get_running_loop()
+    transport = request.transport
     body, cuts, rest = plan.body, plan.cuts, plan.rest
-    writes = outcome.writes  # the timeline, appended to in place (no call per write)
+    if transport is None:
+        outcome.left_early = True
+        return False
     position = begin = 0
+    if plan.coalesce and rest is None and cuts:
+        done: asyncio.Future[int | None] = loop.create_future()
+        playing = Playing(transport, body, cuts, start, time_scale, outcome, running, done)
+        ticker().play(playing)
+        handed_back: int | None = None
+        try:
+            handed_back = await done
+        finally:
+            playing.over = True  # the client left (we were cancelled): the ticker lets it go
+            begin = playing.begin
+            outcome.sent = bytes(body[: min(begin, SENT_HEAD)])
+        if handed_back is None:  # all written, or the client left
+            return not outcome.left_early
+        position = handed_back
+        if transport.get_write_buffer_size() > HIGH_WATER:
+            await _wait_for_reader(request, outcome, loop.time())
+    writes = outcome.writes  # the timeline, appended to in place (no call per write)
     sent = bytearray()  # the head of what went out, kept as slices are let go
     try:
         coalesce = plan.coalesce
@@ -190,20 +212,15 @@ async def _write(
             if not running.is_set():
                 await running.wait()  # paused from the console
                 before = loop.time()
-            outcome.blocked_since = before
-            try:
-                await response.write(body[begin:end])
-            except ConnectionError:
+            if transport.is_closing():
                 outcome.left_early = True
                 return False
-            finally:  # also when the client leaves mid-write: the wait until then counts
-                now = loop.time()
-                outcome.blocked_since = None
-                if now - before > BLOCKED:  # the transport's buffer was full: the client reads slowly
-                    outcome.blocked += now - before
+            transport.write(chunk(body[begin:end]))
+            if transport.get_write_buffer_size() > HIGH_WATER:
+                await _wait_for_reader(request, outcome, before)
             if len(writes) < TIMELINE_NUMBERS:  # three numbers a write, one by one (no tuple)
                 append(cuts[position - 1].at * time_scale)
-                append(now - start)
+                append(loop.time() - start)
                 append(end - begin)
             outcome.events_sent += events
             outcome.bytes_sent += end - begin
@@ -213,6 +230,19 @@ async def _write(
         if len(sent) < SENT_HEAD:
             sent += body[: min(begin, SENT_HEAD - len(sent))]
         outcome.sent = bytes(sent)
+
+
+async def _wait_for_reader(request: web.Request, outcome: Outcome, since: float) -> None:
+    """Wait for a client that reads slowly to take what was written: backpressure,
+    counted from `since` (also when the client leaves meanwhile)."""
+    outcome.blocked_since = since
+    try:
+        await request.writer.drain()
+    finally:
+        outcome.blocked_since = None
+        waited = asyncio.get_running_loop().time() - since
+        if waited > BLOCKED:  # more than the loop's own jitter: the transport's buffer was full
+            outcome.blocked += waited
 
 
 async def _sleep_until(deadline: float) -> None:
