@@ -298,33 +298,61 @@ def shape_c(folder: Path, streams: int) -> None:
     ratios(printed[0], printed[1], 3)
 
 
+# The floor of first use: aiohttp alone, imported, serving on a thread, answering a GET.
+FLOOR_FIRST_USE = (
+    "import time, socket, threading, asyncio; t=time.perf_counter()\n"
+    "from aiohttp import web\n"
+    "ready = threading.Event(); port = []\n"
+    "async def health(request): return web.json_response({'ok': True})\n"
+    "def serve():\n"
+    "    async def main():\n"
+    "        app = web.Application(); app.router.add_get('/_mock/health', health)\n"
+    "        runner = web.AppRunner(app); await runner.setup()\n"
+    "        site = web.TCPSite(runner, '127.0.0.1', 0); await site.start()\n"
+    "        port.append(runner.addresses[0][1]); ready.set(); await asyncio.Event().wait()\n"
+    "    asyncio.run(main())\n"
+    "threading.Thread(target=serve, daemon=True).start(); ready.wait()\n"
+    "c = socket.create_connection(('127.0.0.1', port[0]))\n"
+    "c.sendall(b'GET /_mock/health HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n')\n"
+    "while c.recv(65536): pass\n"
+    "print(time.perf_counter() - t, 0.0)\n"
+)
+MOCKSERVER_FIRST_USE = (
+    "import time, socket; t=time.perf_counter()\n"
+    "from mockserver import MockServer\n"
+    "s = MockServer().start()\n"
+    "c = socket.create_connection(('127.0.0.1', s.port))\n"
+    "c.sendall(b'GET /_mock/health HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n')\n"
+    "while c.recv(65536): pass\n"
+    "first = time.perf_counter() - t\n"
+    "t = time.perf_counter()\n"
+    "for _ in range(1000): s.reset()\n"
+    "print(first, (time.perf_counter() - t) / 1000)\n"
+    "s.stop()\n"
+)
+
+
 def shape_d() -> None:
-    print("\nD: the pytest fixture", flush=True)
-    code = (
-        "import time, socket; t=time.perf_counter()\n"
-        "from mockserver import MockServer\n"
-        "s = MockServer().start()\n"
-        "c = socket.create_connection(('127.0.0.1', s.port))\n"
-        "c.sendall(b'GET /_mock/health HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n')\n"
-        "while c.recv(65536): pass\n"
-        "first = time.perf_counter() - t\n"
-        "t = time.perf_counter()\n"
-        "for _ in range(1000): s.reset()\n"
-        "print(first, (time.perf_counter() - t) / 1000)\n"
-        "s.stop()\n"
-    )
-    firsts, resets = [], []
-    for _ in range(5):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-        first, reset = map(float, out.split())
-        firsts.append(first)
-        resets.append(reset)
-    row(
-        "first use ms",
-        f"{statistics.median(firsts) * 1e3:.0f}",
-        "reset ms",
-        f"{statistics.median(resets) * 1e3:.3f}",
-    )
+    print("\nD: the pytest fixture (first use in a fresh process: import, start, one request)", flush=True)
+    row("server", "first use ms", "reset ms")
+    # as an installed package runs: its bytecode written once (some machines set
+    # PYTHONDONTWRITEBYTECODE, which would make every run compile every module)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    printed = []
+    for kind, code in (("floor", FLOOR_FIRST_USE), ("mockserver", MOCKSERVER_FIRST_USE)):
+        subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, check=True)  # warm
+        firsts, resets = [], []
+        for _ in range(5):
+            out = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+            ).stdout
+            first, reset = map(float, out.split())
+            firsts.append(first)
+            resets.append(reset)
+        printed.append(
+            row(kind, f"{statistics.median(firsts) * 1e3:.0f}", f"{statistics.median(resets) * 1e3:.3f}")
+        )
+    ratios(printed[0], printed[1], 1)
 
 
 def shape_e(folder: Path) -> None:

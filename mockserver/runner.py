@@ -18,7 +18,6 @@ from aiohttp import web
 
 from .config import CLIENT_TIMEOUT, STALL_AFTER, Config, Options
 from .errors import MockServerError, ScenarioNotFound
-from .record import recorder
 from .scenario import Scenario, load_mapping, load_text
 from .server.app import STATE, create_app, keep_recorded
 from .server.guard import GuardedAppRunner
@@ -208,6 +207,8 @@ class MockServer(BackgroundServer):
         """Send requests no scenario answers to `upstream`, recording each answer into
         `into` (a folder: a file per conversation; a `.yaml` file: all in it), and play
         what `into` already holds, until `stop_recording()`."""
+        from .record import recorder  # loaded only when recording: a plain server starts sooner
+
         made = recorder(upstream, Path(into), redact=tuple(redact), exact=exact, stall_after=stall_after)
 
         async def start(state: ServerState) -> None:

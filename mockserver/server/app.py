@@ -19,7 +19,6 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from ..config import Config, Options
 from ..errors import ScenarioNotFound
-from ..record import recorder
 from ..render import APIS, Api, ApiRequest, BadRequest, Plan
 from ..render.api import skipped_steps
 from ..render.auto import AUTO_NAME, auto_response
@@ -69,6 +68,8 @@ def create_app(
     loaded = load_scenarios(paths) + loaded if paths else loaded
     state = ServerState(tuple(loaded), config)
     if config.upstream is not None:
+        from ..record import recorder  # loaded only when recording: a plain server starts sooner
+
         state.recorder = recorder(
             config.upstream,
             config.record_to,

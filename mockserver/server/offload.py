@@ -14,8 +14,6 @@ each wake-up, and a stream's events would come tens of milliseconds late.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import sys
 import threading
 from collections.abc import Callable
@@ -28,6 +26,9 @@ HEAVY_SWITCH = 0.0005  # seconds: how often threads switch while heavy work runs
 def _load_trim() -> Callable[[], None]:
     """glibc's malloc_trim, where there is one: after a heavy job (a 130 MB reply
     built and freed), it hands the freed memory back instead of keeping it."""
+    import ctypes  # here, not at startup: loading ctypes and finding libc take milliseconds
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         trim = libc.malloc_trim
@@ -41,7 +42,14 @@ def _load_trim() -> Callable[[], None]:
     return give_back
 
 
-give_back_memory = _load_trim()
+_trim: list[Callable[[], None]] = []  # found on first use: finding libc can run ldconfig
+
+
+def give_back_memory() -> None:
+    """Hand the memory freed by heavy work back to the system (a no-op without glibc)."""
+    if not _trim:
+        _trim.append(_load_trim())
+    _trim[0]()
 
 
 class Offload:

@@ -8,10 +8,13 @@ import traceback
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from ..config import Config
-from ..record import Recorder
 from ..scenario import Scenario
+
+if TYPE_CHECKING:  # the recorder is loaded only when recording
+    from ..record import Recorder
 from .chaos import Chaos, ChaosSettings
 from .feed import Feed
 from .journal import Journal
