@@ -178,13 +178,23 @@ class _Entry:
         self.response = response  # held, so its id() cannot be reused while cached
         self.plan = plan
         self.cost = cost  # bytes counted against the cache's bound
+        # the positions of the headers holding an id (the request-id one): the same for
+        # every request, as the template's side of the swaps is; found on first use
+        self.stamped: tuple[int, ...] | None = None
 
     def restamp(self, swaps: list[tuple[bytes, bytes]]) -> Plan:
         body = self.plan.body
         for old, new in swaps:
             body = body.replace(old, new)
-        # of the headers, only the request-id one holds an id
-        headers = tuple((name, _swapped(value, swaps)) for name, value in self.plan.headers)
+        headers = self.plan.headers
+        if self.stamped is None:
+            olds = [old.decode() for old, _ in swaps]
+            self.stamped = tuple(i for i, (_, value) in enumerate(headers) if any(o in value for o in olds))
+        if self.stamped:
+            changed = list(headers)
+            for i in self.stamped:
+                changed[i] = (headers[i][0], _swapped(headers[i][1], swaps))
+            headers = tuple(changed)
         issued = tuple(
             (_swapped(call_id, swaps), name, arguments) for call_id, name, arguments in self.plan.issued
         )

@@ -134,6 +134,12 @@ class Ticker:
 
     def play(self, stream: Playing) -> None:
         when = stream.due()
+        now = self.loop.time()
+        if when <= now:  # due already (no first delay): written now, not a loop turn later
+            next_when = stream.write(now)
+            if next_when is None:
+                return
+            when = next_when
         heapq.heappush(self.heap, (when, next(self.order), stream))
         if when < self.armed_for:
             self._arm(when)
