@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from mockserver.render.plan import Cut
 from mockserver.server.player import Outcome
 from mockserver.server.ticker import HIGH_WATER, Playing, Ticker, chunk
@@ -42,26 +44,7 @@ def start(ticker: Ticker, transport: Any, running: asyncio.Event, at: float) -> 
 
 
 def test_streams_due_together_are_written_in_one_wake_up_each_write_a_chunk() -> None:
-    async def scenario() -> tuple[list[Transport], list[Playing], int]:
-        loop = asyncio.get_running_loop()
-        ticker, running = Ticker(loop), asyncio.Event()
-        running.set()
-        fires = 0
-        fire = ticker._fire
-
-        def counted() -> None:
-            nonlocal fires
-            fires += 1
-            fire()
-
-        ticker._fire = counted  # type: ignore[method-assign]
-        at = loop.time() + 0.05
-        transports = [Transport(loop) for _ in range(200)]
-        streams = [start(ticker, t, running, at) for t in transports]
-        assert await asyncio.wait_for(asyncio.gather(*(s.done for s in streams)), 10) == [None] * 200
-        return transports, streams, fires
-
-    transports, streams, fires = asyncio.run(scenario())
+    transports, streams, fires = asyncio.run(play_many(spread=0.0))
     for transport, stream in zip(transports, streams, strict=True):
         assert [data for _, data in transport.written] == [chunk(b"aaa"), chunk(b"bbbb"), chunk(b"cc")]
         assert stream.outcome.events_sent == 4 and stream.outcome.bytes_sent == 9
@@ -69,6 +52,39 @@ def test_streams_due_together_are_written_in_one_wake_up_each_write_a_chunk() ->
     # three moments, all 200 streams due at each: a wake-up per moment (a coroutine
     # per stream would be 600), with room for a timer that fires a little early
     assert fires <= 12
+
+
+def test_streams_that_started_a_little_apart_share_their_wake_ups() -> None:
+    """A burst of requests starts its streams microseconds apart: each moment's writes
+    still go out in a wake-up or two, not one per stream."""
+    uvloop = pytest.importorskip("uvloop")  # a dependency wherever it builds
+    # on uvloop, the server's loop: it runs a timer due in under a millisecond at its
+    # next turn, so without the ticker's grain each stream would be a wake-up of its own
+    transports, _, fires = uvloop.run(play_many(spread=2e-6))  # 200 starts over 0.4 ms
+    assert all(len(t.written) == 3 for t in transports)
+    assert fires <= 12
+
+
+async def play_many(spread: float) -> tuple[list[Transport], list[Playing], int]:
+    """200 streams of BODY, the k-th starting k times `spread` after the first: their
+    transports, their streams and how many times the ticker woke."""
+    loop = asyncio.get_running_loop()
+    ticker, running = Ticker(loop), asyncio.Event()
+    running.set()
+    fires = 0
+    fire = ticker._fire
+
+    def counted() -> None:
+        nonlocal fires
+        fires += 1
+        fire()
+
+    ticker._fire = counted  # type: ignore[method-assign]
+    at = loop.time() + 0.05
+    transports = [Transport(loop) for _ in range(200)]
+    streams = [start(ticker, t, running, at + k * spread) for k, t in enumerate(transports)]
+    assert await asyncio.wait_for(asyncio.gather(*(s.done for s in streams)), 10) == [None] * 200
+    return transports, streams, fires
 
 
 def test_a_paused_server_hands_the_stream_back_where_it_stands() -> None:
