@@ -1,6 +1,6 @@
 """mockserver's benchmarks, side by side with the aiohttp floor (bench/floor.py).
 
-    python bench/run.py [--quick] [--shapes A,B,C,D,E] [--runs 3] [--streams 1,100,1000]
+    python bench/run.py [--quick] [--shapes A,B,C,D,E,F,G] [--runs 3] [--streams 1,100,1000]
 
 Shapes:
   A  50 text chunks, first at 200 ms, then every 20 ms; 1, 100 and 1,000 streams at once
@@ -8,6 +8,8 @@ Shapes:
   C  10,000 streams that stall after the first event (memory per open stream)
   D  the pytest fixture: first use in a fresh process, and reset
   E  tool-call heavy streams on Chat, Anthropic and Responses, 100 at once (renderer cost)
+  F  A at 1,000 streams with the console's feed and the verdicts watched (their added CPU)
+  G  the most A streams one process holds with drift p99 <= 20 ms
 
 Servers run as their own processes on 127.0.0.1; the load client (bench/loadclient.py)
 shares the machine. Drift of event k = (arrival_k - arrival_first) - scheduled offset.
@@ -20,10 +22,12 @@ import asyncio
 import os
 import platform
 import re
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -386,11 +390,108 @@ def shape_e(folder: Path) -> None:
         ratios(printed[0], printed[1], 4)
 
 
+def shape_f(folder: Path) -> None:
+    print(
+        "\nF: what watching costs: A at 1,000 streams, the console's feed read and the verdicts", flush=True
+    )
+    print("   asked for every 100 ms throughout, against the same run unwatched", flush=True)
+    row("mockserver", "failed", "drift p99", "CPU s", "CPU µs/ev")
+    path, body = BODIES["chat"]
+    request = request_bytes("/s/a" + path, body)
+    printed = []
+    for watched in (False, True):
+        server = start("mockserver", folder, "a")
+        stop = threading.Event()
+        watchers = (
+            [
+                threading.Thread(target=_read_feed, args=(server.port, stop)),
+                threading.Thread(target=_ask_verdicts, args=(server.port, stop)),
+            ]
+            if watched
+            else []
+        )
+        try:
+            for watcher in watchers:
+                watcher.start()
+            time.sleep(0.5 if watched else 0)
+            before = server.cpu()
+            results = asyncio.run(many(server.port, request, 1000))
+            used = server.cpu() - before
+        finally:
+            stop.set()
+            for watcher in watchers:
+                watcher.join(10)
+            server.stop()
+        _, failed, drifts, _ = streamed(results, 1, 50, 0.2, 0.02)
+        events = sum(len(r.events) for r in results)
+        printed.append(
+            row(
+                "watched" if watched else "unwatched",
+                failed,
+                f"{pct(drifts, 99) * 1e3:.1f}",
+                f"{used:.2f}",
+                f"{used / max(events, 1) * 1e6:.1f}",
+            )
+        )
+    added = float(printed[1][-1]) - float(printed[0][-1])
+    print(f"   added by watching: {added:.1f} µs of server CPU per event", flush=True)
+
+
+def _read_feed(port: int, stop: threading.Event) -> None:
+    """Read the console's live feed until `stop`, as an open console tab does."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET /_mock/events HTTP/1.1\r\nHost: bench\r\n\r\n")
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                if not sock.recv(65536):
+                    return
+            except TimeoutError:
+                continue
+
+
+def _ask_verdicts(port: int, stop: threading.Event) -> None:
+    """GET /_mock/verdicts every 100 ms until `stop`, as a watching test or console does."""
+    while not stop.wait(0.1):
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"GET /_mock/verdicts HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            while sock.recv(65536):
+                pass
+
+
+def shape_g(folder: Path) -> None:
+    print(
+        "\nG: the most shape-A streams one process holds with drift p99 <= 20 ms and none failed", flush=True
+    )
+    row("server", "streams", "failed", "drift p99", "CPU µs/ev")
+    path, body = BODIES["chat"]
+    request = request_bytes("/s/a" + path, body)
+    held = {}
+    for kind in ("floor", "mockserver"):
+        held[kind] = 0
+        for count in CAPACITY_STEPS:
+            results, used = load(kind, folder, "a", "chat", request, count)
+            _, failed, drifts, _ = streamed(results, 1, 50, 0.2, 0.02)
+            p99 = pct(drifts, 99) * 1e3
+            events = sum(len(r.events) for r in results)
+            row(kind, count, failed, f"{p99:.1f}", f"{used / max(events, 1) * 1e6:.1f}")
+            if failed or p99 > 20:
+                break
+            held[kind] = count
+    print(
+        f"   holds: floor {held['floor']:,}, mockserver {held['mockserver']:,}"
+        " (the load client shares the machine)"
+    )
+
+
+CAPACITY_STEPS = (500, 1000, 1500, 2000, 3000, 4000, 6000, 8000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--shapes", default="A,B,C,D,E")
+    parser.add_argument("--shapes", default="A,B,C,D,E,F,G")
     parser.add_argument("--quick", action="store_true", help="smaller runs (A up to 100, C 1,000)")
     parser.add_argument("--runs", type=int, default=3, help="runs of shape A whose medians are shown")
     parser.add_argument("--streams", help="shape A's stream counts, e.g. 1000 (default 1,100,1000)")
@@ -414,6 +515,10 @@ def main() -> None:
         shape_d()
     if "E" in shapes:
         shape_e(folder)
+    if "F" in shapes:
+        shape_f(folder)
+    if "G" in shapes:
+        shape_g(folder)
 
 
 if __name__ == "__main__":
