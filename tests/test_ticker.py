@@ -37,7 +37,7 @@ class Transport:
 
 
 def start(ticker: Ticker, transport: Any, running: asyncio.Event, at: float) -> Playing:
-    done: asyncio.Future[int | None] = ticker.loop.create_future()
+    done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
     playing = Playing(transport, BODY, CUTS, at, 1.0, Outcome(), running, done)
     ticker.play(playing)
     return playing
@@ -69,7 +69,7 @@ async def play_many(spread: float) -> tuple[list[Transport], list[Playing], int]
     """200 streams of BODY, the k-th starting k times `spread` after the first: their
     transports, their streams and how many times the ticker woke."""
     loop = asyncio.get_running_loop()
-    ticker, running = Ticker(loop), asyncio.Event()
+    ticker, running = Ticker(), asyncio.Event()
     running.set()
     fires = 0
     fire = ticker._fire
@@ -90,7 +90,7 @@ async def play_many(spread: float) -> tuple[list[Transport], list[Playing], int]
 def test_a_paused_server_hands_the_stream_back_where_it_stands() -> None:
     async def scenario() -> tuple[int | None, Transport]:
         loop = asyncio.get_running_loop()
-        ticker, running = Ticker(loop), asyncio.Event()
+        ticker, running = Ticker(), asyncio.Event()
         running.set()
         transport = Transport(loop)
         stream = start(ticker, transport, running, loop.time())
@@ -106,7 +106,7 @@ def test_a_paused_server_hands_the_stream_back_where_it_stands() -> None:
 def test_a_client_behind_is_handed_back_after_the_write_and_a_closed_one_ends_the_stream() -> None:
     async def scenario() -> tuple[int | None, int | None, Outcome]:
         loop = asyncio.get_running_loop()
-        ticker, running = Ticker(loop), asyncio.Event()
+        ticker, running = Ticker(), asyncio.Event()
         running.set()
         behind = start(ticker, Transport(loop, buffered=HIGH_WATER + 1), running, loop.time())
         closed_transport = Transport(loop)

@@ -212,6 +212,7 @@ async def _answer(request: web.Request, api: Api) -> web.StreamResponse:
             state.settings.time_scale,
             outcome,
             state.running,
+            state.ticker,
         )
     except asyncio.CancelledError:
         outcome.left_early = True  # the client went away; aiohttp cancelled us

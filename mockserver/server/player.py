@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from ..render.plan import Plan
-from .ticker import HIGH_WATER, TIMELINE_NUMBERS, Playing, chunk, ticker
+from .ticker import HIGH_WATER, TIMELINE_NUMBERS, Playing, Ticker, chunk
 
 # A backstop for servers run without handler_cancellation (ours always have it): a
 # stall checks this often whether its client is still there.
@@ -59,8 +59,11 @@ async def play(
     time_scale: float,
     outcome: Outcome,
     running: asyncio.Event | None = None,
+    ticker: Ticker | None = None,
 ) -> web.StreamResponse:
-    """Send `plan`. While `running` is cleared (the console's pause), no stream writes."""
+    """Send `plan`. While `running` is cleared (the console's pause), no stream writes.
+    A stream's writes are the `ticker`'s while it can make them (without one, all are
+    this coroutine's)."""
     outcome.status = plan.status
     outcome.events_total = plan.events_total
     outcome.ending = plan.ending
@@ -92,7 +95,7 @@ async def play(
         outcome.headers_sent = True
         start = loop.time()  # the schedule's clock starts when the headers are out
         outcome.clock = start
-        if not await _write(request, plan, start, time_scale, outcome, running):
+        if not await _write(request, plan, start, time_scale, outcome, running, ticker):
             return response
     else:  # the connection fails before any response
         response = web.StreamResponse()  # never sent: the transport is gone by then
@@ -149,6 +152,7 @@ async def _write(
     time_scale: float,
     outcome: Outcome,
     running: asyncio.Event,
+    ticker: Ticker | None,
 ) -> bool:
     """The plan's body, each piece when it is due, slice after slice as they render.
     False when the client left.
@@ -162,10 +166,10 @@ async def _write(
         outcome.left_early = True
         return False
     position = begin = 0
-    if plan.coalesce and rest is None and cuts:
+    if ticker is not None and plan.coalesce and rest is None and cuts:
         done: asyncio.Future[int | None] = loop.create_future()
         playing = Playing(transport, body, cuts, start, time_scale, outcome, running, done)
-        ticker().play(playing)
+        ticker.play(playing)
         handed_back: int | None = None
         try:
             handed_back = await done

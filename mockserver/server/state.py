@@ -24,6 +24,7 @@ from .plans import PlanCache
 from .recent import Recent
 from .select import Counters, Registry
 from .store import ResponseStore
+from .ticker import Ticker
 
 MAX_FAILURES = 20
 MAX_CONVERSATIONS = 10_000  # conversations whose streamed tool calls are remembered
@@ -68,6 +69,7 @@ class ServerState:
     recorder: Recorder | None = None
     feed: Feed = field(default_factory=Feed)  # the console's live feed of requests
     running: asyncio.Event = field(default_factory=asyncio.Event)  # cleared: streams are paused
+    ticker: Ticker = field(default_factory=Ticker)  # writes the open streams (server/ticker.py)
 
     def __post_init__(self) -> None:
         config = self.config

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import weakref
 from typing import TYPE_CHECKING
 
 from ..render.plan import Cut
@@ -129,18 +128,22 @@ class Playing:
 
 
 class Ticker:
-    """The heap of open streams by when each next writes, and the one timer."""
+    """The heap of open streams by when each next writes, and the one timer. A
+    server's own (ServerState.ticker): it binds to the loop its first stream plays on."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.heap: list[tuple[float, int, Playing]] = []
         self.order = itertools.count()  # ties go in the order streams were added
         self.timer: asyncio.TimerHandle | None = None
         self.armed_for = float("inf")
 
     def play(self, stream: Playing) -> None:
+        loop = self.loop
+        if loop is None:
+            loop = self.loop = asyncio.get_running_loop()
         when = stream.due()
-        now = self.loop.time()
+        now = loop.time()
         if when <= now:  # due already (no first delay): written now, not a loop turn later
             next_when = stream.write(now)
             if next_when is None:
@@ -148,18 +151,20 @@ class Ticker:
             when = next_when
         heapq.heappush(self.heap, (when, next(self.order), stream))
         if when < self.armed_for:
-            self._arm(when)
+            self._arm(loop, when)
 
-    def _arm(self, when: float) -> None:
+    def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
         if self.timer is not None:
             self.timer.cancel()
         self.armed_for = when
-        self.timer = self.loop.call_at(when, self._fire)
+        self.timer = loop.call_at(when, self._fire)
 
     def _fire(self) -> None:
+        loop = self.loop
+        assert loop is not None  # armed only by play(), which binds it
         self.timer, self.armed_for = None, float("inf")
         heap, order = self.heap, self.order
-        now = self.loop.time()
+        now = loop.time()
         horizon = now + GRAIN
         while heap and heap[0][0] <= horizon:
             stream = heapq.heappop(heap)[2]
@@ -175,16 +180,4 @@ class Ticker:
             if when is not None:
                 heapq.heappush(heap, (when, next(order), stream))
         if heap:
-            self._arm(heap[0][0])
-
-
-_TICKERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Ticker] = weakref.WeakKeyDictionary()
-
-
-def ticker() -> Ticker:
-    """The running loop's ticker."""
-    loop = asyncio.get_running_loop()
-    found = _TICKERS.get(loop)
-    if found is None:
-        found = _TICKERS[loop] = Ticker(loop)
-    return found
+            self._arm(loop, heap[0][0])
