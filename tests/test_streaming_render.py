@@ -14,7 +14,7 @@ from mockserver import MockServer
 from mockserver.cli import main
 from mockserver.render import APIS, plan_response
 from mockserver.render.api import sample
-from mockserver.render.plan import SLICE
+from mockserver.render.plan import FIRST_SLICE, SLICE
 from mockserver.scenario import load_text
 
 LONG = f"""
@@ -39,7 +39,7 @@ def test_a_long_plan_holds_its_first_slice_and_renders_the_rest_to_the_same_byte
         api, scenario.responses[0], request, scenario="long", number=3, seed=1, slice_over=SLICE
     )
     assert whole.rest is None and sliced.rest is not None
-    assert sliced.events_total <= SLICE + 1 < whole.events_total  # only the first slice, so far
+    assert sliced.events_total == FIRST_SLICE < whole.events_total  # only the first slice, so far
     assert sliced.body == whole.body[: len(sliced.body)]
     rendered = sliced.whole()
     assert rendered.body == whole.body
@@ -104,3 +104,28 @@ def test_a_client_that_leaves_early_leaves_the_rest_unrendered(tmp_path: Path) -
         assert entry.events_total < 10_000  # 200,002 had the plan been rendered whole
         with httpx.Client(base_url=server.url) as http:
             assert http.get("/_mock/health").status_code == 200
+
+
+@pytest.mark.parametrize("api_name", [n for n in STREAMING_APIS if n != "embeddings"])
+def test_a_text_run_renders_as_the_same_pieces_written_as_steps(api_name: str) -> None:
+    """A split text is kept as one run and unfolds as it is read (Chat and Completions
+    without an item per piece): the bytes are those of the same pieces as steps."""
+    pieces = ["Hel", 'lo"', "wé ", "wor", "ld"]  # a quote to escape, a character beyond ASCII
+    run, steps = load_text(
+        "scenarios:\n"
+        "  - name: run\n"
+        "    timing: {first: 5ms, interval: 3ms}\n"
+        "    stream:\n"
+        f"      - text: '{''.join(pieces)}'\n"
+        "        split: 3\n"
+        "  - name: steps\n"
+        "    timing: {first: 5ms, interval: 3ms}\n"
+        "    stream:\n" + "".join(f"      - text: '{p}'\n" for p in pieces),
+        "pieces.yaml",
+    )
+    api = APIS[api_name]
+    request = sample(api, "m", "hi", stream=True)
+    as_run, as_steps = (
+        plan_response(api, s.responses[0], request, scenario="same", number=0, seed=0) for s in (run, steps)
+    )
+    assert as_run.body == as_steps.body and as_run.cuts == as_steps.cuts

@@ -22,6 +22,7 @@ from .script import (
     Item,
     RawItem,
     StopItem,
+    TextRun,
     ToolArgs,
     ToolStart,
     UsageItem,
@@ -81,13 +82,14 @@ class DataStream:
     def events(self) -> Iterator[TimedEvent]:
         """The events, made as they are read (a long stream plays while it renders)."""
         out = self.out
-        append, escape, item_of = out.append, sse.json_string, self.item
-        for at, item in self.script.beats:
-            if self.text_prefix is not None and type(item) is Delta and item.channel == "text":
-                data = self.text_prefix + escape(item.text) + self.text_suffix
-                append(TimedEvent(at, data.encode("ascii")))
+        for segment in self.script.beats.segments:
+            if type(segment) is TextRun and segment.channel == "text":
+                yield from self._text_run(segment)
+            elif type(segment) is TextRun:
+                for at, item in segment.beats():
+                    self.item(at, item)
             else:
-                item_of(at, item)
+                self._beat(*segment)
             if len(out) >= BATCH:
                 yield from out
                 out.clear()
@@ -99,6 +101,35 @@ class DataStream:
                 self.item(at, DoneItem())
         yield from out
         out.clear()
+
+    def _beat(self, at: float, item: Item) -> None:
+        if self.text_prefix is not None and type(item) is Delta and item.channel == "text":
+            self.out.append(TimedEvent(at, self._text(item.text)))
+        else:
+            self.item(at, item)
+
+    def _text_run(self, run: TextRun) -> Iterator[TimedEvent]:
+        """A run of text pieces: once the subclass has its fast path, each piece is
+        its prefix, the escaped piece and its suffix, with no item made for it.
+        Hands on what it has made every BATCH events."""
+        out, timed = self.out, run.timed()
+        if self.text_prefix is None:
+            for at, piece in timed:
+                self.item(at, Delta("text", piece))
+                if self.text_prefix is not None:
+                    break
+        prefix, suffix, escape, append = self.text_prefix, self.text_suffix, sse.json_string, out.append
+        if prefix is None:
+            return
+        for at, piece in timed:
+            append(TimedEvent(at, (prefix + escape(piece) + suffix).encode("ascii")))
+            if len(out) >= BATCH:
+                yield from out
+                out.clear()
+
+    def _text(self, text: str) -> bytes:
+        assert self.text_prefix is not None
+        return (self.text_prefix + sse.json_string(text) + self.text_suffix).encode("ascii")
 
     def close(self, at: float) -> None:
         """The finish chunk and the usage chunk, where the script left them out."""

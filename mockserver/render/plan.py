@@ -20,6 +20,7 @@ from ..scenario.model import WriteSize
 Ending = Literal["close", "disconnect", "reset", "stall"]
 BATCH = 256  # events a renderer makes before handing them on (see DataStream.events)
 SLICE = 1024  # events a slice of a long stream's body holds
+FIRST_SLICE = 64  # and its first slice: what the first write waits for
 
 
 class Write(NamedTuple):
@@ -91,19 +92,16 @@ def pack(writes: Iterable[Write]) -> tuple[bytes, tuple[Cut, ...]]:
     return b"".join(pieces), tuple(cuts)
 
 
-def sliced(events: Iterable[TimedEvent], over: int) -> tuple[Slice, Iterator[Slice] | None]:
-    """The body grouped (see group): whole when it has at most `over` events, else its
-    first slice and an iterator that renders the others when asked."""
+def sliced(events: Iterable[TimedEvent]) -> tuple[Slice, Iterator[Slice]]:
+    """A long body grouped (see group) slice by slice: its first slice, small so that
+    it is out at once, and an iterator that renders the others when asked."""
     stream = iter(events)
-    head = list(itertools.islice(stream, over + 1))
-    if len(head) <= over:
-        return group(head), None
 
     def later() -> Iterator[Slice]:
         while piece := list(itertools.islice(stream, SLICE)):
             yield group(piece)
 
-    return group(head), later()
+    return group(list(itertools.islice(stream, FIRST_SLICE))), later()
 
 
 class TimedEvent(NamedTuple):  # a tuple: made once per event of every stream

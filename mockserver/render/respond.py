@@ -31,7 +31,7 @@ def plan_response(
     """How to answer `request` with `response` (request `number` of `scenario`).
     Fake content is the same for every request a response answers, unless
     `fresh_content` (the auto-responder's varies from request to request). A stream
-    of more than `slice_over` events is rendered as it plays (see Plan.rest)."""
+    of more than `slice_over` pieces is rendered as it plays (see Plan.rest)."""
     base = seed_base(seed, scenario, number)
     delay = response.transport.headers_delay
 
@@ -152,8 +152,8 @@ def _stream_plan(api: Api, rendering: Rendering, base: str, slice_over: int | No
     rest = None
     if size is not None:  # cut by a seeded size across the whole body
         body, cuts = cut_writes(list(events), size, base)
-    elif slice_over is not None:
-        (body, cuts), rest = sliced(events, slice_over)
+    elif slice_over is not None and len(rendering.script.beats) > slice_over:  # long: as it plays
+        (body, cuts), rest = sliced(events)
     else:
         body, cuts = group(list(events))
     stop = rendering.script.reply.stop

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import itertools
 import json
 import random
 import re
@@ -130,16 +131,18 @@ class TextRun(NamedTuple):
     channel: m.Channel
     pieces: list[str]
 
+    def timed(self) -> Iterator[tuple[float, str]]:
+        """(time, piece) for each piece."""
+        if self.times is not None:
+            return zip(self.times, self.pieces, strict=True)
+        # the clock's own additions, one after another, so the times are the same floats
+        times = itertools.accumulate(itertools.repeat(self.gap, len(self.pieces) - 1), initial=self.first)
+        return zip(times, self.pieces, strict=True)
+
     def beats(self) -> Iterator[Beat]:
         channel = self.channel
-        if self.times is not None:
-            for at, piece in zip(self.times, self.pieces, strict=True):
-                yield Beat(at, Delta(channel, piece))
-            return
-        at, gap = self.first, self.gap
-        for piece in self.pieces:  # the clock's own additions, so the times are the same floats
+        for at, piece in self.timed():
             yield Beat(at, Delta(channel, piece))
-            at += gap
 
 
 class Beats:
@@ -150,6 +153,11 @@ class Beats:
     def __init__(self, segments: list[Beat | TextRun]) -> None:
         self._segments = segments
         self._count = sum(len(s.pieces) if isinstance(s, TextRun) else 1 for s in segments)
+
+    @property
+    def segments(self) -> list[Beat | TextRun]:
+        """The beats as kept: a beat, or a run of text pieces, each."""
+        return self._segments
 
     def __iter__(self) -> Iterator[Beat]:
         for segment in self._segments:
