@@ -129,3 +129,23 @@ def test_a_text_run_renders_as_the_same_pieces_written_as_steps(api_name: str) -
         plan_response(api, s.responses[0], request, scenario="same", number=0, seed=0) for s in (run, steps)
     )
     assert as_run.body == as_steps.body and as_run.cuts == as_steps.cuts
+
+
+def test_a_long_stream_then_a_disconnect_and_what_the_journal_keeps(tmp_path: Path) -> None:
+    """The ending comes after the last slice; the journal keeps the head of what went out
+    across slices, as of a stream rendered whole."""
+    path = tmp_path / "cut.yaml"
+    path.write_text(f'name: cut\nsplit: 1\nstream:\n  - text: "{"y" * 3000}"\n  - disconnect\n')
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    with MockServer([str(path)], time_scale=0) as server:
+        status, _, chunks, terminated = raw_chunks(server.port, "/s/cut/v1/chat/completions", body)
+        deadline = time.monotonic() + 10
+        while not server.requests[-1].finished:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        entry = server.requests[-1]
+    sent = b"".join(chunks)
+    assert status == 200 and not terminated  # cut: no zero-length chunk
+    assert sent.count(b'"content":"y"') == 3000 and b"[DONE]" not in sent
+    assert entry.ending == "disconnect" and entry.events_sent == entry.events_total
+    assert entry.sent is not None and entry.sent.encode() == sent[:8192]

@@ -5,10 +5,15 @@ behind) it hands back to the player's coroutine at the stream's position."""
 from __future__ import annotations
 
 import asyncio
+import json
+import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from mockserver import MockServer
 from mockserver.render.plan import Cut
 from mockserver.server.player import Outcome
 from mockserver.server.ticker import HIGH_WATER, Playing, Ticker, chunk
@@ -117,3 +122,41 @@ def test_a_client_behind_is_handed_back_after_the_write_and_a_closed_one_ends_th
     behind, closed, outcome = asyncio.run(scenario())
     assert behind == 1  # its first write went out; the coroutine waits for the client from there
     assert closed is None and outcome.left_early and outcome.events_sent == 0
+
+
+PACED = """
+name: paced
+timing: {first: 0ms, interval: 40ms}
+split: words
+stream:
+  - text: "one two three four five six seven eight nine ten"
+"""
+
+
+def test_a_pause_mid_stream_holds_the_ticker_s_stream_and_the_rest_follows(tmp_path: Path) -> None:
+    """Paused after three words (the ticker hands the stream to its coroutine), nothing
+    more is written until the pause ends; then the rest, in order, and the stream ends."""
+    path = tmp_path / "paced.yaml"
+    path.write_text(PACED)
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    with MockServer([str(path)]) as server, httpx.Client(base_url=server.url, timeout=10) as http:
+        words: list[str] = []
+        with http.stream("POST", "/s/paced/v1/chat/completions", json=body) as response:
+            lines = response.iter_lines()
+            for line in lines:
+                if line.startswith("data: {") and '"content":"' in line and '"role"' not in line:
+                    words.append(json.loads(line[6:])["choices"][0]["delta"]["content"])
+                    if len(words) == 3:
+                        break
+            assert http.post("/_mock/pause", json={"paused": True}).json() == {"paused": True}
+            time.sleep(0.1)  # what was due as the pause came may still go out: then nothing
+            held = server.requests[-1].live.events_sent  # type: ignore[union-attr]
+            time.sleep(0.5)  # twelve beats' worth
+            assert server.requests[-1].live.events_sent == held  # type: ignore[union-attr]
+            assert http.post("/_mock/pause", json={"paused": False}).json() == {"paused": False}
+            for line in lines:
+                if line.startswith("data: {") and '"content":"' in line:
+                    words.append(json.loads(line[6:])["choices"][0]["delta"]["content"])
+    assert "".join(words) == "one two three four five six seven eight nine ten"
+    entry = server.requests[-1]
+    assert entry.finished and not entry.left_early and entry.events_sent == entry.events_total
