@@ -1,9 +1,12 @@
-"""The player: the one place that sleeps and writes.
+"""The player: a Plan over the wire on schedule.
 
-It sends a Plan over the wire on schedule. Deadlines are kept against the loop
-clock from the moment the headers are sent, so a long stream does not drift.
+Deadlines are kept against the loop clock from the moment the headers are sent,
+so a long stream does not drift. The body's writes are the server's ticker's
+(ticker.py) while it can make them; this coroutine takes over for what it does
+not do (a pause, a slow reader, a long stream's next slice) and for the ending.
 When the client leaves, aiohttp cancels the handler (handler_cancellation) and
-the player stops at once: its only waits are `asyncio.sleep`, so nothing is left.
+the player stops at once: its waits are the ticker's future, `asyncio.sleep` and
+the transport's drain, so nothing is left.
 """
 
 from __future__ import annotations
@@ -167,19 +170,10 @@ async def _write(
         return False
     position = begin = 0
     if ticker is not None and plan.coalesce and rest is None and cuts:
-        done: asyncio.Future[int | None] = loop.create_future()
-        playing = Playing(transport, body, cuts, start, time_scale, outcome, running, done)
-        ticker.play(playing)
-        handed_back: int | None = None
-        try:
-            handed_back = await done
-        finally:
-            playing.over = True  # the client left (we were cancelled): the ticker lets it go
-            begin = playing.begin
-            outcome.sent = bytes(body[: min(begin, SENT_HEAD)])
+        handed_back = await _on_ticker(ticker, transport, plan, start, time_scale, outcome, running)
         if handed_back is None:  # all written, or the client left
             return not outcome.left_early
-        position = handed_back
+        position, begin = handed_back, cuts[handed_back - 1].end if handed_back else 0
         if transport.get_write_buffer_size() > HIGH_WATER:
             await _wait_for_reader(request, outcome, loop.time())
     writes = outcome.writes  # the timeline, appended to in place (no call per write)
@@ -234,6 +228,27 @@ async def _write(
         if len(sent) < SENT_HEAD:
             sent += body[: min(begin, SENT_HEAD - len(sent))]
         outcome.sent = bytes(sent)
+
+
+async def _on_ticker(
+    ticker: Ticker,
+    transport: asyncio.Transport,
+    plan: Plan,
+    start: float,
+    time_scale: float,
+    outcome: Outcome,
+    running: asyncio.Event,
+) -> int | None:
+    """The plan's body written by the ticker: None when it is all written (or the
+    client left), else the cut to go on from."""
+    done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+    playing = Playing(transport, plan.body, plan.cuts, start, time_scale, outcome, running, done)
+    ticker.play(playing)
+    try:
+        return await done
+    finally:
+        playing.over = True  # the client left (we were cancelled): the ticker lets it go
+        outcome.sent = bytes(plan.body[: min(playing.begin, SENT_HEAD)])
 
 
 async def _wait_for_reader(request: web.Request, outcome: Outcome, since: float) -> None:
