@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from ..render.plan import Plan
-from .ticker import HIGH_WATER, TIMELINE_NUMBERS, Playing, Ticker, chunk
+from .ticker import HIGH_WATER, Playing, Ticker, chunk, due_through
 
 # A backstop for servers run without handler_cancellation (ours always have it): a
 # stall checks this often whether its client is still there.
 _STALL_CHECK = 10.0
 LARGE_BODY = 1 << 20  # a whole (not streamed) body larger than this is written in pieces
+MAX_TIMELINE = 2000  # writes a request's timeline keeps (the console draws them)
+TIMELINE_NUMBERS = 3 * MAX_TIMELINE
 SENT_HEAD = 8192  # bytes of what was sent the journal keeps
 _RUNNING = asyncio.Event()  # for callers without a pause: never cleared
 _RUNNING.set()
@@ -54,6 +56,17 @@ class Outcome:
     # since when the current write has waited (None: not waiting)
     blocked: float = 0.0
     blocked_since: float | None = None
+
+    def wrote(self, due: float, sent: float, size: int, events: int) -> None:
+        """A write of `size` bytes completing `events` events: due and sent at these
+        times after the clock's start."""
+        writes = self.writes
+        if len(writes) < TIMELINE_NUMBERS:  # three numbers a write, one by one (no tuple)
+            writes.append(due)
+            writes.append(sent)
+            writes.append(size)
+        self.events_sent += events
+        self.bytes_sent += size
 
 
 async def play(
@@ -176,11 +189,9 @@ async def _write(
         position, begin = handed_back, cuts[handed_back - 1].end if handed_back else 0
         if transport.get_write_buffer_size() > HIGH_WATER:
             await _wait_for_reader(request, outcome, loop.time())
-    writes = outcome.writes  # the timeline, appended to in place (no call per write)
     sent = bytearray()  # the head of what went out, kept as slices are let go
     try:
         coalesce = plan.coalesce
-        append = writes.append
         while True:
             if position == len(cuts):  # this slice written: render the next one
                 if len(sent) < SENT_HEAD:
@@ -197,15 +208,13 @@ async def _write(
                 outcome.events_total += sum(c.events for c in cuts)
                 continue
             await _sleep_until(start + cuts[position].at * time_scale)
-            events = cuts[position].events
-            position += 1
             # the clock read before the write: what is already due joins it (coalesce),
             # and the time the write then waits on the client is its backpressure
             before = loop.time()
             if coalesce:
-                while position < len(cuts) and start + cuts[position].at * time_scale <= before:
-                    events += cuts[position].events
-                    position += 1
+                position, events = due_through(cuts, position, start, time_scale, before)
+            else:
+                position, events = position + 1, cuts[position].events
             end = cuts[position - 1].end
             if not running.is_set():
                 await running.wait()  # paused from the console
@@ -216,12 +225,7 @@ async def _write(
             transport.write(chunk(body[begin:end]))
             if transport.get_write_buffer_size() > HIGH_WATER:
                 await _wait_for_reader(request, outcome, before)
-            if len(writes) < TIMELINE_NUMBERS:  # three numbers a write, one by one (no tuple)
-                append(cuts[position - 1].at * time_scale)
-                append(loop.time() - start)
-                append(end - begin)
-            outcome.events_sent += events
-            outcome.bytes_sent += end - begin
+            outcome.wrote(cuts[position - 1].at * time_scale, loop.time() - start, end - begin, events)
             begin = end
         return True
     finally:  # what went out, copied once (a copy per write would make a stream quadratic)

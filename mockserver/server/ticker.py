@@ -31,14 +31,25 @@ if TYPE_CHECKING:
 # Half a millisecond early is below the loop's own jitter; a lone stream is never early.
 GRAIN = 0.0005
 HIGH_WATER = 1 << 16  # bytes a client may leave unread before a write waits for it
-MAX_TIMELINE = 2000  # writes a request's timeline keeps (the console draws them)
-TIMELINE_NUMBERS = 3 * MAX_TIMELINE
 CRLF = b"\r\n"
 
 
 def chunk(data: bytes | memoryview) -> bytes:
     """`data` as one HTTP/1.1 chunk."""
     return b"".join((b"%x\r\n" % len(data), data, CRLF))
+
+
+def due_through(
+    cuts: tuple[Cut, ...], position: int, start: float, scale: float, now: float
+) -> tuple[int, int]:
+    """What one write at `now` takes: the cut at `position` and every later one due by
+    then. (The position after them, the events they complete.)"""
+    events = cuts[position].events
+    position += 1
+    while position < len(cuts) and start + cuts[position].at * scale <= now:
+        events += cuts[position].events
+        position += 1
+    return position, events
 
 
 class Playing:
@@ -97,22 +108,11 @@ class Playing:
         if not self.running.is_set():
             self._finish(self.position)  # paused: the coroutine waits
             return None
-        position = self.position
-        events = cuts[position].events
-        position += 1
         start, scale = self.start, self.scale
-        while position < len(cuts) and start + cuts[position].at * scale <= now:  # due too: one write
-            events += cuts[position].events
-            position += 1
+        position, events = due_through(cuts, self.position, start, scale, now)
         begin, end = self.begin, cuts[position - 1].end
         transport.write(chunk(self.body[begin:end]))
-        writes = outcome.writes
-        if len(writes) < TIMELINE_NUMBERS:  # three numbers a write, one by one (no tuple)
-            writes.append(cuts[position - 1].at * scale)
-            writes.append(now - start)
-            writes.append(end - begin)
-        outcome.events_sent += events
-        outcome.bytes_sent += end - begin
+        outcome.wrote(cuts[position - 1].at * scale, now - start, end - begin, events)
         self.position, self.begin = position, end
         if transport.get_write_buffer_size() > HIGH_WATER:
             self._finish(position)  # the client is behind: the coroutine waits for it
