@@ -183,9 +183,7 @@ class _Entry:
         self.stamped: tuple[int, ...] | None = None
 
     def restamp(self, swaps: list[tuple[bytes, bytes]]) -> Plan:
-        body = self.plan.body
-        for old, new in swaps:
-            body = body.replace(old, new)
+        body = _swapped_bytes(self.plan.body, swaps)
         headers = self.plan.headers
         if self.stamped is None:
             olds = [old.decode() for old, _ in swaps]
@@ -206,14 +204,16 @@ def _restamped(slices: Iterator[Slice], swaps: list[tuple[bytes, bytes]]) -> Ite
     """Each slice with the swaps made as it is read: a slice holds whole events, so no
     id is cut between two of them."""
     for body, cuts in slices:
-        for old, new in swaps:
-            body = body.replace(old, new)
-        yield body, cuts
+        yield _swapped_bytes(body, swaps), cuts
 
 
 def _swapped(text: str, swaps: list[tuple[bytes, bytes]]) -> str:
     """`text` with the swaps made (a header value, a tool-call id)."""
-    encoded = text.encode()
+    return _swapped_bytes(text.encode(), swaps).decode()
+
+
+def _swapped_bytes(data: bytes, swaps: list[tuple[bytes, bytes]]) -> bytes:
+    """`data` with every swap made, in order."""
     for old, new in swaps:
-        encoded = encoded.replace(old, new)
-    return encoded.decode()
+        data = data.replace(old, new)
+    return data
