@@ -29,6 +29,24 @@ def openai_client(server: MockServer, scenario: str | None = None, **options: An
     return closing(OpenAI(base_url=base, api_key="test-key", **options))
 
 
+def bedrock_client(base: str, **config: Any) -> Any:
+    """boto3's Bedrock Runtime client at `base` with test credentials (`config`: botocore
+    Config options), closed when the test ends."""
+    import boto3
+    from botocore.config import Config
+
+    return closing(
+        boto3.client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=base,
+            aws_access_key_id="AKIDTEST",
+            aws_secret_access_key="secret",
+            config=Config(**config),
+        )
+    )
+
+
 def async_openai_client(server: MockServer, scenario: str | None = None, **options: Any) -> Any:
     from openai import AsyncOpenAI
 

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from helpers import closing
+from helpers import bedrock_client, closing
 
 PROMPT = "What is the weather in Paris?"
 TOOL = {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
@@ -202,17 +202,7 @@ def closing_stream(stream: Any) -> Iterator[None]:
 
 
 def bedrock(base: str) -> Seen:
-    import boto3
-
-    client = closing(
-        boto3.client(
-            "bedrock-runtime",
-            region_name="us-east-1",
-            endpoint_url=base,
-            aws_access_key_id="AKIDTEST",
-            aws_secret_access_key="secret",
-        )
-    )
+    client = bedrock_client(base)
     seen: Seen = []
     tool = {"toolSpec": {"name": TOOL["name"], "inputSchema": {"json": TOOL["parameters"]}}}
     answer = client.converse_stream(

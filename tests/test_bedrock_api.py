@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from helpers import closing
+from helpers import bedrock_client
 from mockserver import MockServer
 from mockserver.cli import main
 from mockserver.render.eventstream import event_frame
@@ -65,19 +65,7 @@ def server() -> Iterator[MockServer]:
 
 
 def bedrock(server: MockServer) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return closing(
-        boto3.client(
-            "bedrock-runtime",
-            region_name="us-east-1",
-            endpoint_url=server.url,
-            aws_access_key_id="AKIDTEST",
-            aws_secret_access_key="secret",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
-    )
+    return bedrock_client(server.url, retries={"total_max_attempts": 1})
 
 
 def user(text: str) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ import openai
 import pytest
 from httpx_sse import connect_sse
 
-from helpers import MESSAGES, openai_client
+from helpers import MESSAGES, bedrock_client, openai_client
 from mockserver import MockServer, load_scenarios
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -171,15 +171,7 @@ def check_gemini_loop(server: MockServer, name: str) -> None:
 
 
 def check_bedrock_loop(server: MockServer, name: str) -> None:
-    import boto3
-
-    client = boto3.client(
-        "bedrock-runtime",
-        region_name="us-east-1",
-        endpoint_url=server.url_for(name),
-        aws_access_key_id="AKIDTEST",
-        aws_secret_access_key="secret",
-    )
+    client = bedrock_client(server.url_for(name))
     messages: list[dict[str, Any]] = [{"role": "user", "content": [{"text": "Where is my order?"}]}]
     stream = client.converse_stream(modelId="amazon.nova-pro-v1:0", messages=messages)["stream"]
     fragments = [

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sdks import OBSERVERS, PROMPT, TOOL, Seen
 
-from helpers import closing
+from helpers import bedrock_client, closing
 from mockserver import MockServer
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
@@ -90,17 +90,7 @@ def whole(api: str, base: str) -> Any:
             answer.usage_metadata.total_token_count,
         )
     if api == "bedrock":
-        import boto3
-
-        aws = closing(
-            boto3.client(
-                "bedrock-runtime",
-                region_name="us-east-1",
-                endpoint_url=base,
-                aws_access_key_id="AKIDTEST",
-                aws_secret_access_key="secret",
-            )
-        )
+        aws = bedrock_client(base)
         reply = aws.converse(
             modelId="amazon.nova-lite-v1:0", messages=[{"role": "user", "content": [{"text": PROMPT}]}]
         )
