@@ -32,7 +32,7 @@ from .eventstream import EventStreamFrames, event_frame, frame
 from .frames import Frames, SseFrames
 from .plan import TimedEvent
 from .reading import Ending, Frame, StepSink, WireReader, json_object, whole
-from .request import ApiRequest, BadRequest, Conversation, Tool, ToolOutput
+from .request import ApiRequest, BadRequest, Conversation, History, Tool
 from .script import (
     CommentItem,
     Delta,
@@ -241,33 +241,25 @@ def _tool_choice(config: Any) -> str | None:
 def _conversation(messages: list[Any], system: str) -> Conversation:
     """Turn: 1 + the assistant messages. This turn's tool results: the toolResult blocks
     after the last assistant message, named by the toolUse they answer."""
-    turn, first = 1, ""
-    names: dict[str, str] = {}
-    earlier: list[tuple[str, str, str]] = []
-    results: list[ToolOutput] = []
+    history = History(system)
     for message in messages:
         if not isinstance(message, dict):
             continue
         blocks: list[Any] = message["content"] if isinstance(message.get("content"), list) else []
         if message.get("role") == "assistant":
-            turn += 1
-            results = []
+            history.assistant_turn()
             for block in blocks:
                 use = block.get("toolUse") if isinstance(block, dict) else None
                 if isinstance(use, dict) and isinstance(use.get("name"), str):
-                    use_id = str(use.get("toolUseId") or "")
-                    names[use_id] = use["name"]
-                    earlier.append(
-                        (use_id, use["name"], json.dumps(use.get("input") or {}, separators=(",", ":")))
-                    )
+                    arguments = json.dumps(use.get("input") or {}, separators=(",", ":"))
+                    history.call(str(use.get("toolUseId") or ""), use["name"], arguments)
             continue
         for block in blocks:
             result = block.get("toolResult") if isinstance(block, dict) else None
             if isinstance(result, dict):
-                use_id = str(result.get("toolUseId") or "")
-                results.append(ToolOutput(names.get(use_id, ""), use_id, _result_text(result.get("content"))))
-        first = first or _text(message)
-    return Conversation(turn, tuple(results), tuple(earlier), system, first)
+                history.result(str(result.get("toolUseId") or ""), _result_text(result.get("content")))
+        history.user(_text(message))
+    return history.conversation()
 
 
 def _result_text(content: Any) -> str:

@@ -29,7 +29,7 @@ from .data_stream import passthrough
 from .errors import ApiError
 from .plan import TimedEvent
 from .reading import Ending, Frame, StepSink, WireReader, error_fields, json_object, whole
-from .request import ApiRequest, BadRequest, Conversation, Tool, ToolOutput
+from .request import ApiRequest, BadRequest, Conversation, History, Tool
 from .script import (
     CommentItem,
     Delta,
@@ -230,30 +230,25 @@ def _tool_choice(config: Any) -> str | None:
 def _conversation(contents: list[Any], system: str) -> Conversation:
     """Turn: 1 + the `model` entries. This turn's tool results: the functionResponse
     parts after the last model entry; earlier calls: the model entries' functionCalls."""
-    turn, first = 1, ""
-    earlier: list[tuple[str, str, str]] = []
-    results: list[ToolOutput] = []
+    history = History(system)
     for entry in contents:
         if not isinstance(entry, dict):
             continue
         parts: list[Any] = entry["parts"] if isinstance(entry.get("parts"), list) else []
         if entry.get("role") == "model":
-            turn += 1
-            results = []
+            history.assistant_turn()
             for part in parts:
                 call = _field(part, "functionCall", "function_call")
                 if isinstance(call, dict) and isinstance(call.get("name"), str):
                     arguments = json.dumps(call.get("args") or {}, separators=(",", ":"))
-                    earlier.append((str(call.get("id") or ""), call["name"], arguments))
+                    history.call(str(call.get("id") or ""), call["name"], arguments)
             continue
         for part in parts:
             answer = _field(part, "functionResponse", "function_response")
-            if isinstance(answer, dict):
-                results.append(
-                    ToolOutput(str(answer.get("name") or ""), str(answer.get("id") or ""), _content(answer))
-                )
-        first = first or _text(entry)
-    return Conversation(turn, tuple(results), tuple(earlier), system, first)
+            if isinstance(answer, dict):  # it names its tool itself
+                history.result(str(answer.get("id") or ""), _content(answer), str(answer.get("name") or ""))
+        history.user(_text(entry))
+    return history.conversation()
 
 
 def _content(answer: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from . import sse
 from .api import ApiDefaults
 from .errors import ApiError
-from .request import BadRequest, Conversation, Tool, ToolOutput
+from .request import BadRequest, Conversation, History, Tool
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
@@ -198,43 +198,41 @@ def message_conversation(messages: list[Any], system: str = "") -> Conversation:
     each tied to its call by id (or, where the API carries no id, by its tool name).
     Chat and Ollama put calls in `tool_calls` and results in `tool` messages;
     Anthropic puts them in `tool_use` / `tool_result` content blocks."""
-    names: dict[str, str] = {}
-    earlier: list[tuple[str, str, str]] = []
-    results: list[ToolOutput] = []
-    systems = [system] if system else []
-    turn, first = 1, ""
+    history = History(system)
     for message in messages:
         if not isinstance(message, dict):
             continue
         role, content = message.get("role"), message.get("content")
         blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
         if role == "assistant":
-            turn += 1
-            results = []  # results answer the latest assistant turn
+            history.assistant_turn()
             for call in message.get("tool_calls") or []:
                 function = call.get("function") if isinstance(call, dict) else None
                 if isinstance(function, dict):
-                    call_id, name = str(call.get("id") or ""), str(function.get("name") or "")
-                    names[call_id] = name
-                    earlier.append((call_id, name, _arguments_json(function.get("arguments", ""))))
+                    history.call(
+                        str(call.get("id") or ""),
+                        str(function.get("name") or ""),
+                        _arguments_json(function.get("arguments", "")),
+                    )
             for block in blocks:
                 if block.get("type") == "tool_use":
-                    call_id, name = str(block.get("id") or ""), str(block.get("name") or "")
-                    names[call_id] = name
-                    earlier.append((call_id, name, _arguments_json(block.get("input", {}))))
+                    history.call(
+                        str(block.get("id") or ""),
+                        str(block.get("name") or ""),
+                        _arguments_json(block.get("input", {})),
+                    )
         elif role == "tool":
-            call_id = str(message.get("tool_call_id") or "")
-            name = str(message.get("tool_name") or names.get(call_id, ""))
-            results.append(ToolOutput(name, call_id, content_text(content)))
+            tool_name = message.get("tool_name")
+            history.result(
+                str(message.get("tool_call_id") or ""),
+                content_text(content),
+                str(tool_name) if tool_name else None,
+            )
         elif role in ("system", "developer"):
-            systems.append(content_text(content))
+            history.system(content_text(content))
         elif role == "user":
             for block in blocks:
                 if block.get("type") == "tool_result":
-                    call_id = str(block.get("tool_use_id") or "")
-                    results.append(
-                        ToolOutput(names.get(call_id, ""), call_id, content_text(block.get("content")))
-                    )
-            text = content_text(content)
-            first = first or text
-    return Conversation(turn, tuple(results), tuple(earlier), "\n".join(systems), first)
+                    history.result(str(block.get("tool_use_id") or ""), content_text(block.get("content")))
+            history.user(content_text(content))
+    return history.conversation()

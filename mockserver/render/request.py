@@ -40,6 +40,46 @@ class Conversation:
         return next((r.content for r in reversed(self.tool_results) if r.name == name), "")
 
 
+class History:
+    """A Conversation, built as an API's history is read in order, so that every API
+    counts turns and ties results the same way: the turn is 1 + the assistant turns,
+    the tool results are those after the last of them, and a result is tied to its
+    call by id (its tool's name is the call's unless the API names it itself)."""
+
+    def __init__(self, system: str = "") -> None:
+        self.turn = 1
+        self.results: list[ToolOutput] = []
+        self.earlier: list[tuple[str, str, str]] = []
+        self.names: dict[str, str] = {}  # tool name by call id
+        self.systems = [system] if system else []
+        self.first = ""
+
+    def assistant_turn(self) -> None:
+        self.turn += 1
+        self.results = []  # results answer the latest assistant turn
+
+    def call(self, call_id: str, name: str, arguments: str) -> None:
+        """A call an assistant turn made (its arguments as JSON text)."""
+        self.names[call_id] = name
+        self.earlier.append((call_id, name, arguments))
+
+    def result(self, call_id: str, content: str, name: str | None = None) -> None:
+        self.results.append(
+            ToolOutput(name if name is not None else self.names.get(call_id, ""), call_id, content)
+        )
+
+    def system(self, text: str) -> None:
+        self.systems.append(text)
+
+    def user(self, text: str) -> None:
+        self.first = self.first or text
+
+    def conversation(self) -> Conversation:
+        return Conversation(
+            self.turn, tuple(self.results), tuple(self.earlier), "\n".join(self.systems), self.first
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ApiRequest:
     """A request after its API parsed and checked it."""

@@ -22,7 +22,7 @@ from .errors import ApiError
 from .openai_request import OpenAIErrors, check_stream, check_tools, content_text, invalid_type, require_model
 from .plan import TimedEvent
 from .reading import Channel, Ending, Frame, StepSink, WireReader, error_fields, typed_event, whole
-from .request import ApiRequest, BadRequest, Conversation, ToolOutput
+from .request import ApiRequest, BadRequest, Conversation, History
 from .script import (
     CommentItem,
     Delta,
@@ -434,39 +434,29 @@ def _conversation(raw_input: Any, instructions: str) -> Conversation:
     if not isinstance(raw_input, list):
         text = raw_input if isinstance(raw_input, str) else ""
         return Conversation(system=instructions, first_message=text)
-    names: dict[str, str] = {}
-    earlier: list[tuple[str, str, str]] = []
-    results: list[ToolOutput] = []
-    systems = [instructions] if instructions else []
-    turn, first, in_run = 1, "", False
+    history, in_run = History(instructions), False
     for item in raw_input:
         if not isinstance(item, dict):
             continue
         kind, role = item.get("type", "message"), item.get("role")
         assistant = kind in _ASSISTANT_ITEMS or (kind == "message" and role == "assistant")
         if assistant and not in_run:
-            turn += 1
-            results = []
+            history.assistant_turn()
         in_run = assistant
         if kind == "function_call":
-            call_id, name = str(item.get("call_id") or ""), str(item.get("name") or "")
-            names[call_id] = name
-            earlier.append((call_id, name, str(item.get("arguments") or "")))
+            history.call(
+                str(item.get("call_id") or ""), str(item.get("name") or ""), str(item.get("arguments") or "")
+            )
         elif kind == "function_call_output":
-            call_id = str(item.get("call_id") or "")
             output = item.get("output")
-            results.append(
-                ToolOutput(
-                    names.get(call_id, ""),
-                    call_id,
-                    output if isinstance(output, str) else content_text(output),
-                )
+            history.result(
+                str(item.get("call_id") or ""), output if isinstance(output, str) else content_text(output)
             )
         elif kind == "message" and role in ("system", "developer"):
-            systems.append(content_text(item.get("content")))
+            history.system(content_text(item.get("content")))
         elif kind == "message" and role == "user":
-            first = first or content_text(item.get("content"))
-    return Conversation(turn, tuple(results), tuple(earlier), "\n".join(systems), first)
+            history.user(content_text(item.get("content")))
+    return history.conversation()
 
 
 def _as_items(raw: Any) -> list[Any]:
