@@ -142,6 +142,13 @@ def streamed(results: list[StreamResult], first_event: int, count: int, first: f
     return ok, failed, drifts, starts
 
 
+def shape_a_figures(results: list[StreamResult], used: float) -> tuple[int, list[float], list[float], float]:
+    """Shape A's figures of a run: (failed, drifts, starts, CPU µs per event) from its
+    streams and the server's CPU seconds."""
+    _, failed, drifts, starts = streamed(results, 1, 50, 0.2, 0.02)
+    return failed, drifts, starts, used / max(sum(len(r.events) for r in results), 1) * 1e6
+
+
 ROWS: list[list[str]] = []
 
 
@@ -186,8 +193,7 @@ def shape_a(folder: Path, concurrencies: list[int], runs: int) -> None:
             # the two servers take turns going first, so neither always meets a cooler machine
             for kind in ("floor", "mockserver") if run % 2 == 0 else ("mockserver", "floor"):
                 results, used = load(kind, folder, "a", "chat", request, concurrency)
-                _, failed, drifts, starts = streamed(results, 1, 50, 0.2, 0.02)
-                events = sum(len(r.events) for r in results)
+                failed, drifts, starts, per_event = shape_a_figures(results, used)
                 figures[kind].append(
                     [
                         failed,
@@ -197,7 +203,7 @@ def shape_a(folder: Path, concurrencies: list[int], runs: int) -> None:
                         pct(starts, 50) * 1e3,
                         pct(starts, 99) * 1e3,
                         used,
-                        used / max(events, 1) * 1e6,
+                        per_event,
                     ]
                 )
         printed = []
@@ -446,9 +452,8 @@ def _watched_run(folder: Path, request: bytes, watched: bool) -> tuple[int, floa
         for watcher in watchers:
             watcher.join(10)
         server.stop()
-    _, failed, drifts, _ = streamed(results, 1, 50, 0.2, 0.02)
-    events = sum(len(r.events) for r in results)
-    return failed, pct(drifts, 99) * 1e3, used, used / max(events, 1) * 1e6
+    failed, drifts, _, per_event = shape_a_figures(results, used)
+    return failed, pct(drifts, 99) * 1e3, used, per_event
 
 
 def _read_feed(port: int, stop: threading.Event) -> None:
@@ -485,10 +490,9 @@ def shape_g(folder: Path) -> None:
         held[kind] = 0
         for count in CAPACITY_STEPS:
             results, used = load(kind, folder, "a", "chat", request, count)
-            _, failed, drifts, _ = streamed(results, 1, 50, 0.2, 0.02)
+            failed, drifts, _, per_event = shape_a_figures(results, used)
             p99 = pct(drifts, 99) * 1e3
-            events = sum(len(r.events) for r in results)
-            row(kind, count, failed, f"{p99:.1f}", f"{used / max(events, 1) * 1e6:.1f}")
+            row(kind, count, failed, f"{p99:.1f}", f"{per_event:.1f}")
             if failed or p99 > 20:
                 break
             held[kind] = count

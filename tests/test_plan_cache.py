@@ -97,23 +97,11 @@ def test_the_path_and_query_are_part_of_the_shape() -> None:
     generate = ollama.parse({"model": "m", "prompt": "x"}, ApiRequest("ollama", path="/api/generate"))
     sse = sample(gemini, "g", "x", stream=True)
     array = replace(sse, query={})
-    for one, other in ((chat, generate), (sse, array)):
-        first = cache.plan(
-            ollama if one is chat else gemini,
-            scenario.responses[0],
-            one,
-            scenario="s",
-            number=1,
-            seed=None,
-            fresh_content=False,
-        )
-        second = cache.plan(
-            ollama if one is chat else gemini,
-            scenario.responses[0],
-            other,
-            scenario="s",
-            number=1,
-            seed=None,
-            fresh_content=False,
+    for api, one, other in ((ollama, chat, generate), (gemini, sse, array)):
+        first, second = (
+            cache.plan(
+                api, scenario.responses[0], request, scenario="s", number=1, seed=None, fresh_content=False
+            )
+            for request in (one, other)
         )
         assert first.body != second.body
