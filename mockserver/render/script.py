@@ -15,6 +15,7 @@ import itertools
 import json
 import random
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple, assert_never
@@ -120,6 +121,12 @@ class Beat(NamedTuple):
     item: Item
 
 
+def _steady(first: float, gap: float, count: int) -> Iterator[float]:
+    """`count` times from `first`, `gap` apart, each the one before plus `gap` (the
+    clock's additions, so a run's times are the same floats however often made)."""
+    return itertools.accumulate(itertools.repeat(gap, count - 1), initial=first)
+
+
 class TextRun(NamedTuple):
     """The pieces of one text step, kept as one segment and made into beats only as
     they are read: a 20,000-piece text is 20,000 beats, and a stream that renders as
@@ -128,6 +135,7 @@ class TextRun(NamedTuple):
     times: list[float] | None  # each piece's time (jitter); None: `first`, then every `gap`
     first: float
     gap: float
+    last: float  # the last piece's time, as the clock laid it out
     channel: m.Channel
     pieces: list[str]
 
@@ -135,9 +143,7 @@ class TextRun(NamedTuple):
         """(time, piece) for each piece."""
         if self.times is not None:
             return zip(self.times, self.pieces, strict=True)
-        # the clock's own additions, one after another, so the times are the same floats
-        times = itertools.accumulate(itertools.repeat(self.gap, len(self.pieces) - 1), initial=self.first)
-        return zip(times, self.pieces, strict=True)
+        return zip(_steady(self.first, self.gap, len(self.pieces)), self.pieces, strict=True)
 
     def beats(self) -> Iterator[Beat]:
         channel = self.channel
@@ -177,10 +183,7 @@ class Beats:
         if not self._segments:
             return 0.0
         last = self._segments[-1]
-        if isinstance(last, TextRun):
-            *_, beat = last.beats()
-            return beat.at
-        return last.at
+        return last.last if isinstance(last, TextRun) else last.at
 
     def positions(self) -> Iterator[tuple[int, Beat]]:
         """(position, beat) of the beats that are not text runs, positions counted as
@@ -324,13 +327,12 @@ class _Clock:
         first = self.next(delay)
         if self.timing.jitter:
             times = [first] + [self.next(None) for _ in range(len(pieces) - 1)]
-            return TextRun(times, first, 0.0, channel, pieces)
+            return TextRun(times, first, 0.0, times[-1], channel, pieces)
         gap = max(0.0, self.timing.interval)
-        now = first
-        for _ in range(len(pieces) - 1):  # what next(None) would do, without a call per piece
-            now += gap
-        self.now = now
-        return TextRun(None, first, gap, channel, pieces)
+        # what next(None) would do, without a call per piece; the run's times are made
+        # by the same additions when it is read
+        self.now = deque(_steady(first, gap, len(pieces)), maxlen=1)[0]
+        return TextRun(None, first, gap, self.now, channel, pieces)
 
     def wait(self, seconds: float) -> None:
         self.pending += seconds
