@@ -14,6 +14,7 @@ each wake-up, and a stream's events would come tens of milliseconds late.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import threading
 from collections.abc import Callable
@@ -23,10 +24,12 @@ T = TypeVar("T")
 HEAVY_SWITCH = 0.0005  # seconds: how often threads switch while heavy work runs
 
 
-def _load_trim() -> Callable[[], None]:
+@functools.cache
+def _trim() -> Callable[[], None]:
     """glibc's malloc_trim, where there is one: after a heavy job (a 130 MB reply
-    built and freed), it hands the freed memory back instead of keeping it."""
-    import ctypes  # here, not at startup: loading ctypes and finding libc take milliseconds
+    built and freed), it hands the freed memory back instead of keeping it. Found on
+    first use, not at startup: loading ctypes and finding libc (ldconfig) take time."""
+    import ctypes
     import ctypes.util
 
     try:
@@ -42,14 +45,9 @@ def _load_trim() -> Callable[[], None]:
     return give_back
 
 
-_trim: list[Callable[[], None]] = []  # found on first use: finding libc can run ldconfig
-
-
 def give_back_memory() -> None:
     """Hand the memory freed by heavy work back to the system (a no-op without glibc)."""
-    if not _trim:
-        _trim.append(_load_trim())
-    _trim[0]()
+    _trim()()
 
 
 class Offload:
