@@ -105,3 +105,27 @@ def test_the_path_and_query_are_part_of_the_shape() -> None:
             for request in (one, other)
         )
         assert first.body != second.body
+
+
+def test_skipped_steps_are_found_once_per_response(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked of every request, the steps an API leaves out are walked for once per
+    response, and found again after a reset (clear)."""
+    import mockserver.server.plans as plans
+
+    walked: list[str] = []
+    real = plans.skipped_steps
+
+    def counting(api, response):  # type: ignore[no-untyped-def]
+        walked.append(api.name)
+        return real(api, response)
+
+    monkeypatch.setattr(plans, "skipped_steps", counting)
+    cache = PlanCache()
+    response = next(s for s in SCENARIOS if s.name == "everything").responses[0]
+    for _ in range(3):
+        assert cache.skipped(APIS["chat"], response) == ["reasoning"]  # Chat has no channel for it
+        assert cache.skipped(APIS["anthropic"], response) == []
+    assert walked == ["chat", "anthropic"]
+    cache.clear()
+    assert cache.skipped(APIS["chat"], response) == ["reasoning"]
+    assert walked == ["chat", "anthropic", "chat"]

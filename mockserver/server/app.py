@@ -20,7 +20,6 @@ from aiohttp.web_protocol import RequestPayloadError
 from ..config import Config, Options
 from ..errors import ScenarioNotFound
 from ..render import APIS, Api, ApiRequest, BadRequest, Plan
-from ..render.api import skipped_steps
 from ..render.auto import AUTO_NAME, auto_response
 from ..render.errors import ApiError
 from ..render.respond import plan_error
@@ -276,8 +275,11 @@ def _complete(entry: Entry, outcome: Outcome, seconds: float, api: Api) -> None:
 async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool, entry: Entry) -> ApiRequest:
     state = request.app[STATE]
     try:
-        async with asyncio.timeout(state.client_timeout):
+        if request.content.is_eof():  # the body came with the head: nothing to wait for
             data = await request.read()
+        else:
+            async with asyncio.timeout(state.client_timeout):
+                data = await request.read()
     except web.HTTPRequestEntityTooLarge:
         message = f"Request too large: a body may have at most {state.max_body} bytes."
         raise _Refusal(413, message, None, "request_too_large", "request_too_large") from None
@@ -452,7 +454,7 @@ async def _plan(
         seed=seed,
         fresh_content=scenario is None,
     )
-    entry.skipped = skipped_steps(api, response) or None
+    entry.skipped = state.plans.skipped(api, response) or None
     # a heavy plan is not cached: the cache is touched only from the loop
     plan = await state.offload.run(functools.partial(make, cache=False)) if _heavy(api, entry) else make()
     if plan.issued and entry.conversation is not None:

@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..render import Api, ApiRequest, Plan, plan_response
+from ..render.api import skipped_steps
 from ..render.plan import SLICE, Slice
 from ..render.script import identity, seed_base, seeded_token
 from ..scenario import model as m
@@ -40,6 +41,7 @@ class PlanCache:
         self.held_bytes = 0
         self._plans: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
         self._header_names: dict[int, tuple[m.Response, tuple[str, ...]]] = {}
+        self._skipped: dict[tuple[str, int], tuple[m.Response, list[str]]] = {}
 
     def plan(
         self,
@@ -94,6 +96,16 @@ class PlanCache:
         template_base = seed_base(seed, scenario, TEMPLATE_NUMBER)
         return cached.restamp(_swaps(api, response, template_base, seed_base(seed, scenario, number)))
 
+    def skipped(self, api: Api, response: m.Response) -> list[str]:
+        """skipped_steps(api, response), found once per response: it walks every step,
+        and is asked of every request (the journal shows it)."""
+        known = self._skipped.get((api.name, id(response)))
+        if known is None:
+            if len(self._skipped) >= MAX_PLANS:  # scenarios added while serving: bounded
+                self._skipped.clear()
+            known = self._skipped[api.name, id(response)] = (response, skipped_steps(api, response))
+        return known[1]
+
     def __len__(self) -> int:
         return len(self._plans)
 
@@ -101,6 +113,7 @@ class PlanCache:
         self._plans.clear()
         self.held_bytes = 0
         self._header_names.clear()
+        self._skipped.clear()
 
     def _request_key(self, response: m.Response, request: ApiRequest) -> tuple[Any, ...]:
         """What a rendering reads of the request (see ApiRequest)."""
