@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 from ..render import Api, ApiRequest, Plan, plan_response
@@ -191,13 +190,19 @@ class _Entry:
         self.response = response  # held, so its id() cannot be reused while cached
         self.plan = plan
         self.cost = cost  # bytes counted against the cache's bound
-        # the positions of the headers holding an id (the request-id one): the same for
-        # every request, as the template's side of the swaps is; found on first use
+        # Found on first use, the same for every request (the template's side of the
+        # swaps is): the headers holding an id (the request-id one), and the swaps
+        # whose template string is in the body at all (each swap is a pass over the
+        # body; Chat's body holds no request id, nor a token prefix of its own).
         self.stamped: tuple[int, ...] | None = None
+        self.in_body: tuple[int, ...] | None = None
 
     def restamp(self, swaps: list[tuple[bytes, bytes]]) -> Plan:
-        body = _swapped_bytes(self.plan.body, swaps)
-        headers = self.plan.headers
+        plan = self.plan
+        if self.in_body is None:
+            self.in_body = tuple(i for i, (old, _) in enumerate(swaps) if old in plan.body)
+        body = _swapped_bytes(plan.body, [swaps[i] for i in self.in_body])
+        headers = plan.headers
         if self.stamped is None:
             olds = [old.decode() for old, _ in swaps]
             self.stamped = tuple(i for i, (_, value) in enumerate(headers) if any(o in value for o in olds))
@@ -207,10 +212,25 @@ class _Entry:
                 changed[i] = (headers[i][0], _swapped(headers[i][1], swaps))
             headers = tuple(changed)
         issued = tuple(
-            (_swapped(call_id, swaps), name, arguments) for call_id, name, arguments in self.plan.issued
+            (_swapped(call_id, swaps), name, arguments) for call_id, name, arguments in plan.issued
         )
-        rest = None if self.plan.rest is None else _restamped(self.plan.rest, swaps)
-        return replace(self.plan, headers=headers, body=body, issued=issued, rest=rest)
+        rest = None if plan.rest is None else _restamped(plan.rest, swaps)
+        # Plan(...) by name rather than dataclasses.replace: a restamp is per request,
+        # and replace's generic walk over the fields costs twice the constructor
+        return Plan(
+            status=plan.status,
+            headers=headers,
+            streaming=plan.streaming,
+            body=body,
+            cuts=plan.cuts,
+            ending=plan.ending,
+            ending_at=plan.ending_at,
+            hold=plan.hold,
+            headers_delay=plan.headers_delay,
+            coalesce=plan.coalesce,
+            issued=issued,
+            rest=rest,
+        )
 
 
 def _restamped(slices: Iterator[Slice], swaps: list[tuple[bytes, bytes]]) -> Iterator[Slice]:
