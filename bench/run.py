@@ -1,9 +1,10 @@
 """mockserver's benchmarks, side by side with the aiohttp floor (bench/floor.py).
 
-    python bench/run.py [--quick] [--shapes A,B,C,D,E,F,G] [--runs 3] [--streams 1,100,1000]
+    python bench/run.py [--quick] [--shapes A,R,B,C,D,E,F,G] [--runs 3] [--streams 1,100,1000]
 
 Shapes:
   A  50 text chunks, first at 200 ms, then every 20 ms; 1, 100 and 1,000 streams at once
+  R  1,000 requests at once, each one event after 200 ms (what a request costs)
   B  20,000 chunks with no delay on one stream (throughput)
   C  10,000 streams that stall after the first event (memory per open stream)
   D  the pytest fixture: first use in a fresh process, and reset
@@ -44,6 +45,7 @@ SCENARIOS = {
     ),
     "b": 'split: 1\nstream:\n  - text: "%s"\n' % ("x" * 20_000),
     "c": "stream:\n  - text: first\n  - stall\n",
+    "r": "timing: {first: 200ms}\nstream:\n  - text: hi\n",
     "e": (
         "timing: {first: 100ms, interval: 10ms}\nsplit: words\nstream:\n"
         '  - text: "Let me look that up for you right now."\n'
@@ -71,8 +73,12 @@ class Server:
     port: int
 
     def cpu(self) -> float:
+        return sum(self.times())
+
+    def times(self) -> tuple[float, float]:
+        """CPU seconds so far: (in the process, in the kernel for it)."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
+        return int(fields[11]) / TICKS, int(fields[12]) / TICKS
 
     def rss_kb(self) -> int:
         return _status_kb(self.process.pid, "VmRSS")
@@ -108,13 +114,15 @@ def start(kind: str, folder: Path, shape: str, api: str = "chat") -> Server:
 
 def load(
     kind: str, folder: Path, shape: str, api: str, request: bytes, count: int
-) -> tuple[list[StreamResult], float]:
-    """`count` streams at once against a fresh server; their results and its CPU seconds."""
+) -> tuple[list[StreamResult], float, float]:
+    """`count` streams at once against a fresh server: their results, its CPU seconds,
+    and how many of those were the kernel's (mostly the socket writes)."""
     server = start(kind, folder, shape, api)
     try:
-        before = server.cpu()
+        user, kernel = server.times()
         results = asyncio.run(many(server.port, request, count))
-        return results, server.cpu() - before
+        user_after, kernel_after = server.times()
+        return results, user_after - user + kernel_after - kernel, kernel_after - kernel
     finally:
         server.stop()
 
@@ -189,11 +197,13 @@ def shape_a(folder: Path, concurrencies: list[int], runs: int) -> None:
     request = request_bytes("/s/a" + path, body)
     for concurrency in concurrencies:
         figures: dict[str, list[list[float]]] = {"floor": [], "mockserver": []}
+        in_kernel: dict[str, list[float]] = {"floor": [], "mockserver": []}
         for run in range(runs):
             # the two servers take turns going first, so neither always meets a cooler machine
             for kind in ("floor", "mockserver") if run % 2 == 0 else ("mockserver", "floor"):
-                results, used = load(kind, folder, "a", "chat", request, concurrency)
+                results, used, kernel = load(kind, folder, "a", "chat", request, concurrency)
                 failed, drifts, starts, per_event = shape_a_figures(results, used)
+                in_kernel[kind].append(per_event * kernel / used if used else 0.0)
                 figures[kind].append(
                     [
                         failed,
@@ -221,6 +231,44 @@ def shape_a(folder: Path, concurrencies: list[int], runs: int) -> None:
                 )
             )
         ratios(printed[0], printed[1], 3)
+        print(
+            "   of CPU µs/ev, the kernel's (socket writes): floor {:.1f}, mockserver {:.1f}".format(
+                *(statistics.median(in_kernel[kind]) for kind in ("floor", "mockserver"))
+            ),
+            flush=True,
+        )
+
+
+def shape_r(folder: Path, runs: int) -> None:
+    print(
+        f"\nR: what a request costs: 1,000 at once, each one event after 200 ms (median of {runs} runs)",
+        flush=True,
+    )
+    row("server", "requests", "failed", "start p50", "start p99", "µs/request", "kernel's")
+    path, body = BODIES["chat"]
+    request = request_bytes("/s/r" + path, body)
+    figures: dict[str, list[tuple[int, float, float, float, float]]] = {"floor": [], "mockserver": []}
+    for run in range(runs):
+        for kind in ("floor", "mockserver") if run % 2 == 0 else ("mockserver", "floor"):
+            results, used, kernel = load(kind, folder, "r", "chat", request, 1000)
+            failed = sum(1 for r in results if r.error or len(r.events) < 2)
+            starts = [r.events[1] - r.sent - 0.2 for r in results if len(r.events) > 1]
+            figures[kind].append((failed, pct(starts, 50), pct(starts, 99), used / 1000, kernel / 1000))
+    printed = []
+    for kind, rows in figures.items():
+        medians = [statistics.median(r[i] for r in rows) for i in range(1, 5)]
+        printed.append(
+            row(
+                kind,
+                1000,
+                max(r[0] for r in rows),
+                f"{medians[0] * 1e3:.1f}",
+                f"{medians[1] * 1e3:.1f}",
+                f"{medians[2] * 1e6:.0f}",
+                f"{medians[3] * 1e6:.0f}",
+            )
+        )
+    ratios(printed[0], printed[1], 3)
 
 
 def shape_b(folder: Path) -> None:
@@ -374,7 +422,7 @@ def shape_e(folder: Path) -> None:
         request = request_bytes("/s/e" + path, body)
         printed = []
         for kind in ("floor", "mockserver"):
-            results, used = load(kind, folder, "e", api, request, 100)
+            results, used, _ = load(kind, folder, "e", api, request, 100)
             failed = sum(1 for r in results if r.error or not r.complete)
             events = sum(len(r.events) for r in results)
             starts = [r.events[0] - r.sent - 0.1 for r in results if r.events]
@@ -489,7 +537,7 @@ def shape_g(folder: Path) -> None:
     for kind in ("floor", "mockserver"):
         held[kind] = 0
         for count in CAPACITY_STEPS:
-            results, used = load(kind, folder, "a", "chat", request, count)
+            results, used, _ = load(kind, folder, "a", "chat", request, count)
             failed, drifts, _, per_event = shape_a_figures(results, used)
             p99 = pct(drifts, 99) * 1e3
             row(kind, count, failed, f"{p99:.1f}", f"{per_event:.1f}")
@@ -509,7 +557,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--shapes", default="A,B,C,D,E,F,G")
+    parser.add_argument("--shapes", default="A,R,B,C,D,E,F,G")
     parser.add_argument("--quick", action="store_true", help="smaller runs (A up to 100, C 1,000)")
     parser.add_argument("--runs", type=int, default=3, help="runs of shape A whose medians are shown")
     parser.add_argument("--streams", help="shape A's stream counts, e.g. 1000 (default 1,100,1000)")
@@ -525,6 +573,8 @@ def main() -> None:
     if "A" in shapes:
         counts = [int(n) for n in args.streams.split(",")] if args.streams else None
         shape_a(folder, counts or ([1, 100] if args.quick else [1, 100, 1000]), args.runs)
+    if "R" in shapes:
+        shape_r(folder, args.runs)
     if "B" in shapes:
         shape_b(folder)
     if "C" in shapes:
