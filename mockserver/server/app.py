@@ -33,6 +33,7 @@ from .journal import Entry
 from .match import mismatch
 from .models import get_model, list_models, list_models_of
 from .offload import give_back_memory
+from .parsed import Parsed, parse_key
 from .player import Outcome, play
 from .state import ServerState
 
@@ -293,6 +294,25 @@ async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool, en
         request.content.feed_eof()
         request.protocol.close()
         raise _Refusal(400, "The request body could not be decoded as its Content-Encoding says.") from None
+    key = parse_key(api.name, request.method, request.path, base.query, base.headers, data)
+    known = state.parsed.get(key)
+    if known is None:
+        known = _parsed(request, api, base, raw, entry, data)
+        state.parsed.put(key, known)
+    else:
+        state.journal.keep_body(entry, data, known.body)
+        entry.fingerprint = known.fingerprint
+    try:
+        return api.with_history(known.request, state.store.chain)
+    except BadRequest as exc:
+        if state.recorder is not None:
+            return known.request  # history the upstream keeps: it answers for it
+        raise _Refusal(400, exc.message, exc.param, exc.code) from None
+
+
+def _parsed(request: web.Request, api: Api, base: ApiRequest, raw: bool, entry: Entry, data: bytes) -> Parsed:
+    """The body parsed and checked by its API (its JSON kept in the journal first, so
+    a refused body is still shown)."""
     try:
         body = json.loads(data) if data or not raw else None
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -301,19 +321,14 @@ async def _parse(request: web.Request, api: Api, base: ApiRequest, raw: bool, en
         body = None
     if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _depth_over(body, MAX_DEPTH):
         raise _Refusal(400, f"The request body is nested too deeply: at most {MAX_DEPTH} levels.")
+    state = request.app[STATE]
     state.journal.keep_body(entry, data, body)
     entry.fingerprint = hashlib.blake2b(
         f"{request.method} {request.path}\0".encode() + data, digest_size=8
     ).hexdigest()
     try:
-        parsed = api.parse(body, replace(base, json=body))
+        return Parsed(api.parse(body, replace(base, json=body)), body, entry.fingerprint)
     except BadRequest as exc:
-        raise _Refusal(400, exc.message, exc.param, exc.code) from None
-    try:
-        return api.with_history(parsed, state.store.chain)
-    except BadRequest as exc:
-        if state.recorder is not None:
-            return parsed  # history the upstream keeps: it answers for it
         raise _Refusal(400, exc.message, exc.param, exc.code) from None
 
 

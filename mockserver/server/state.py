@@ -20,6 +20,7 @@ from .feed import Feed
 from .journal import Journal
 from .log import RequestLog
 from .offload import Offload
+from .parsed import ParsedCache
 from .plans import PlanCache
 from .recent import Recent
 from .select import Counters, Registry
@@ -56,6 +57,7 @@ class ServerState:
     # cannot grow memory without end
     failures: deque[BaseException] = field(default_factory=lambda: deque(maxlen=MAX_FAILURES))
     plans: PlanCache = field(default_factory=PlanCache)
+    parsed: ParsedCache = field(default_factory=ParsedCache)
     chaos: Chaos = field(init=False)
     log: RequestLog | None = None  # the live log, when serving from the command line
     offload: Offload = field(default_factory=Offload)  # heavy renders, off the loop
@@ -110,6 +112,7 @@ class ServerState:
         self.issued.clear()
         self.store.clear()
         self.plans.clear()
+        self.parsed.clear()
         self.chaos.configure(replace(self.initial_chaos))
         self.chaos.next_fault = None
         self.running.set()
