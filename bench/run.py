@@ -13,7 +13,9 @@ Shapes:
   G  the most A streams one process holds with drift p99 <= 20 ms
 
 Servers run as their own processes on 127.0.0.1; the load client (bench/loadclient.py)
-shares the machine. Drift of event k = (arrival_k - arrival_first) - scheduled offset.
+shares the machine. A and R also run the raw floor (bench/raw_floor.py: the floor's
+bytes from a bare asyncio Protocol, no HTTP library), so the table shows how much of
+the floor is aiohttp's own request machinery and how much the kernel's. Drift of event k = (arrival_k - arrival_first) - scheduled offset.
 """
 
 from __future__ import annotations
@@ -103,8 +105,9 @@ def _status_kb(pid: int, key: str) -> int:
 def start(kind: str, folder: Path, shape: str, api: str = "chat") -> Server:
     if kind == "mockserver":
         command = [sys.executable, "-m", "mockserver", "serve", str(folder), "--port", "0"]
-    else:
-        command = [sys.executable, str(HERE / "floor.py"), str(folder / f"{shape}.yaml"), shape, "--api", api]
+    else:  # "floor", or "raw": the floor without aiohttp (bench/raw_floor.py)
+        script = HERE / ("raw_floor.py" if kind == "raw" else "floor.py")
+        command = [sys.executable, str(script), str(folder / f"{shape}.yaml"), shape, "--api", api]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -179,6 +182,25 @@ def ratios(floor: list[str], mock: list[str], skip: int) -> None:
     print("  ".join(f"{c:>12}" for c in cells), flush=True)
 
 
+def side_by_side(printed: list[list[str]], skip: int) -> None:
+    """The rows of SIDE_BY_SIDE's servers: floor, mockserver, their ratios, then raw."""
+    floor, mock, raw = printed
+    ratios(row(*floor), row(*mock), skip)
+    row(*raw)
+
+
+# Shapes A and R also run the raw floor: what the floor costs without aiohttp's
+# request machinery, so the part of the floor that is aiohttp's own is in the table.
+SIDE_BY_SIDE = ("floor", "mockserver", "raw")
+
+
+def turns(run: int) -> tuple[str, ...]:
+    """The servers in the order they run in run `run`: each goes first in turn, so
+    none always meets a cooler machine."""
+    shift = run % len(SIDE_BY_SIDE)
+    return SIDE_BY_SIDE[shift:] + SIDE_BY_SIDE[:shift]
+
+
 def shape_a(folder: Path, concurrencies: list[int], runs: int) -> None:
     print(f"\nA: 50 chunks, first at 200 ms then every 20 ms (median of {runs} runs)", flush=True)
     row(
@@ -196,11 +218,10 @@ def shape_a(folder: Path, concurrencies: list[int], runs: int) -> None:
     path, body = BODIES["chat"]
     request = request_bytes("/s/a" + path, body)
     for concurrency in concurrencies:
-        figures: dict[str, list[list[float]]] = {"floor": [], "mockserver": []}
-        in_kernel: dict[str, list[float]] = {"floor": [], "mockserver": []}
+        figures: dict[str, list[list[float]]] = {kind: [] for kind in SIDE_BY_SIDE}
+        in_kernel: dict[str, list[float]] = {kind: [] for kind in SIDE_BY_SIDE}
         for run in range(runs):
-            # the two servers take turns going first, so neither always meets a cooler machine
-            for kind in ("floor", "mockserver") if run % 2 == 0 else ("mockserver", "floor"):
+            for kind in turns(run):
                 results, used, kernel = load(kind, folder, "a", "chat", request, concurrency)
                 failed, drifts, starts, per_event = shape_a_figures(results, used)
                 in_kernel[kind].append(per_event * kernel / used if used else 0.0)
@@ -221,21 +242,20 @@ def shape_a(folder: Path, concurrencies: list[int], runs: int) -> None:
             failed = max(r[0] for r in rows)  # the worst run's failures, not their median
             medians = [statistics.median(r[i] for r in rows) for i in range(1, 8)]
             printed.append(
-                row(
+                [
                     kind,
-                    concurrency,
-                    int(failed),
+                    str(concurrency),
+                    str(int(failed)),
                     *(f"{v:.1f}" for v in medians[:5]),
                     f"{medians[5]:.2f}",
                     f"{medians[6]:.1f}",
-                )
+                ]
             )
-        ratios(printed[0], printed[1], 3)
+        side_by_side(printed, 3)
         if concurrency >= 100:  # fewer streams use too few of the kernel's 10 ms ticks to split
             print(
-                "   of CPU µs/ev, the kernel's (socket writes): floor {:.1f}, mockserver {:.1f}".format(
-                    *(statistics.median(in_kernel[kind]) for kind in ("floor", "mockserver"))
-                ),
+                "   of CPU µs/ev, the kernel's (socket writes): floor {:.1f}, mockserver {:.1f},"
+                " raw {:.1f}".format(*(statistics.median(in_kernel[kind]) for kind in SIDE_BY_SIDE)),
                 flush=True,
             )
 
@@ -248,9 +268,9 @@ def shape_r(folder: Path, runs: int) -> None:
     row("server", "requests", "failed", "start p50", "start p99", "µs/request", "kernel's")
     path, body = BODIES["chat"]
     request = request_bytes("/s/r" + path, body)
-    figures: dict[str, list[tuple[int, float, float, float, float]]] = {"floor": [], "mockserver": []}
+    figures: dict[str, list[tuple[int, float, float, float, float]]] = {kind: [] for kind in SIDE_BY_SIDE}
     for run in range(runs):
-        for kind in ("floor", "mockserver") if run % 2 == 0 else ("mockserver", "floor"):
+        for kind in turns(run):
             results, used, kernel = load(kind, folder, "r", "chat", request, 1000)
             failed = sum(1 for r in results if r.error or len(r.events) < 2)
             starts = [r.events[1] - r.sent - 0.2 for r in results if len(r.events) > 1]
@@ -259,17 +279,17 @@ def shape_r(folder: Path, runs: int) -> None:
     for kind, rows in figures.items():
         medians = [statistics.median(r[i] for r in rows) for i in range(1, 5)]
         printed.append(
-            row(
+            [
                 kind,
-                1000,
-                max(r[0] for r in rows),
+                "1000",
+                str(max(r[0] for r in rows)),
                 f"{medians[0] * 1e3:.1f}",
                 f"{medians[1] * 1e3:.1f}",
                 f"{medians[2] * 1e6:.0f}",
                 f"{medians[3] * 1e6:.0f}",
-            )
+            ]
         )
-    ratios(printed[0], printed[1], 3)
+    side_by_side(printed, 3)
 
 
 def shape_b(folder: Path) -> None:
