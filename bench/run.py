@@ -15,7 +15,8 @@ Shapes:
 Servers run as their own processes on 127.0.0.1; the load client (bench/loadclient.py)
 shares the machine. A and R also run the raw floor (bench/raw_floor.py: the floor's
 bytes from a bare asyncio Protocol, no HTTP library), so the table shows how much of
-the floor is aiohttp's own request machinery and how much the kernel's. Drift of event k = (arrival_k - arrival_first) - scheduled offset.
+the floor is aiohttp's own request machinery and how much the kernel's.
+Drift of event k = (arrival_k - arrival_first) - scheduled offset.
 """
 
 from __future__ import annotations
