@@ -4,8 +4,10 @@ from .errors import MockServerError, ScenarioError, ScenarioErrors, ScenarioNotF
 from .runner import MockServer
 from .scenario import Scenario, load_scenarios
 from .server.app import create_app
+from .version import __version__
 
 __all__ = [
+    "__version__",
     "MockServer",
     "MockServerError",
     "Scenario",

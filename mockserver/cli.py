@@ -12,7 +12,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from .server.log import RequestLog
 from .server.state import ServerState
 from .server.verdicts import by_session, judge
 from .show import plans, show_text
+from .version import __version__
 
 ENV_PREFIX = "MOCKSERVER_"
 CONFIG = object()  # an option's default is its Config field's
@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="mockserver",
         description="Play scripted streaming LLM API responses (OpenAI, Anthropic, SSE).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version('mockserver')}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     serve = commands.add_parser("serve", help="serve scenarios over HTTP")
@@ -472,7 +472,7 @@ async def _serve_forever(app: web.Application, host: str, port: int, paths: Sequ
         recordings = state.recorder.recordings
         source = f"{count} scenario{'s' if count != 1 else ''} and {len(recordings.conversations)} recordings"
         print(
-            f"mockserver {version('mockserver')} recording on {url}: {source}; the rest goes to "
+            f"mockserver {__version__} recording on {url}: {source}; the rest goes to "
             f"{state.recorder.upstream}, recorded into {recordings.target}  (OPENAI_BASE_URL={url}/v1)  "
             f"console: {url}/_mock/console",
             flush=True,
@@ -480,7 +480,7 @@ async def _serve_forever(app: web.Application, host: str, port: int, paths: Sequ
     else:
         source = ", ".join(paths) if paths else "no files (auto-responder only)"
         print(
-            f"mockserver {version('mockserver')} serving {count} scenario{'s' if count != 1 else ''} "
+            f"mockserver {__version__} serving {count} scenario{'s' if count != 1 else ''} "
             f"from {source} on {url}  (OPENAI_BASE_URL={url}/v1)  console: {url}/_mock/console",
             flush=True,
         )

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import subprocess
+import sys
+
 import httpx
 import pytest
 
+import mockserver
 from helpers import MESSAGES, ServeFactory, openai_client
 from mockserver import MockServer
 
@@ -32,6 +37,27 @@ def ask(server: MockServer, text: str) -> str:
 def test_health(server: MockServer) -> None:
     body = httpx.get(server.url + "/_mock/health").json()
     assert body["status"] == "ok" and body["scenarios"] == 1
+    # one version: the installed package's metadata is read from mockserver/version.py
+    assert body["version"] == mockserver.__version__ == importlib.metadata.version("mockserver")
+
+
+def test_the_first_health_check_loads_no_package_metadata() -> None:
+    """importlib.metadata costs a first health check (a CI container's readiness probe,
+    a fixture's first use) several milliseconds to import: the version is a constant."""
+    code = (
+        "import socket, sys, mockserver\n"
+        "s = mockserver.MockServer().start()\n"
+        "c = socket.create_connection(('127.0.0.1', s.port))\n"
+        "c.sendall(b'GET /_mock/health HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n')\n"
+        "reply = b''\n"
+        "while chunk := c.recv(65536):\n"
+        "    reply += chunk\n"
+        "c.close()\n"
+        "s.stop()\n"
+        "print(reply.split(b'\\r\\n', 1)[0].decode(), 'importlib.metadata' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["HTTP/1.1", "200", "OK", "False"], out
 
 
 def test_add_list_delete_reset(server: MockServer) -> None:

@@ -4,7 +4,6 @@ JSON in and out; with an admin token, every call but health needs it."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -17,6 +16,7 @@ from ..errors import ScenarioErrors
 from ..render import APIS
 from ..scenario import Scenario, load_text
 from ..scenario.describe import describe_match, describe_responses
+from ..version import __version__
 from .chaos import ChaosSettings, parse_faults
 from .verdicts import by_session, judge
 
@@ -99,7 +99,7 @@ def add_admin_routes(app: web.Application, state: ServerState) -> None:
         return guard(state, handler)
 
     async def health(request: web.Request) -> web.StreamResponse:
-        return web.json_response({"status": "ok", "version": _version(), "scenarios": len(state.registry)})
+        return web.json_response({"status": "ok", "version": __version__, "scenarios": len(state.registry)})
 
     async def list_scenarios(request: web.Request) -> web.StreamResponse:
         # with the APIs a scenario can be shown on (the console's choice)
@@ -257,11 +257,3 @@ def _describe(scenario: Scenario) -> dict[str, Any]:
         "responses": describe_responses(scenario),
         "source": f"{scenario.file}:{scenario.line}",
     }
-
-
-@functools.cache
-def _version() -> str:
-    # importlib.metadata is slow to import: loaded on the first health check, not at startup
-    from importlib.metadata import version
-
-    return version("mockserver")
