@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from event_loop import runner
 
 from mockserver.render import APIS, plan_response
 from mockserver.render.api import sample
@@ -73,14 +74,7 @@ parser.add_argument("--time-scale", default="1")
 ARGS = parser.parse_args()
 
 if __name__ == "__main__":
-    run = asyncio.run
-    if os.environ.get("MOCKSERVER_LOOP", "auto") != "asyncio":
-        try:
-            import uvloop
-
-            run = uvloop.run
-        except ImportError:
-            pass
+    run = runner()
     try:
         run(serve(build(ARGS.path, ARGS.name, ARGS.api)))
     except KeyboardInterrupt:

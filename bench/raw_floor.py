@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from event_loop import runner
 
 from mockserver.render import APIS, plan_response
 from mockserver.render.api import sample
@@ -103,14 +104,7 @@ if __name__ == "__main__":
     parser.add_argument("name")
     parser.add_argument("--api", default="chat")
     args = parser.parse_args()
-    run = asyncio.run
-    if os.environ.get("MOCKSERVER_LOOP", "auto") != "asyncio":
-        try:
-            import uvloop
-
-            run = uvloop.run
-        except ImportError:
-            pass
+    run = runner()
     try:
         run(serve(*build(args.path, args.name, args.api)))
     except KeyboardInterrupt:

@@ -11,12 +11,12 @@ stores (Responses' `previous_response_id`) is joined after, on every request.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..render import ApiRequest
+from .recent import Recent
 
 MAX_PARSED = 128  # requests kept
 MAX_PARSED_BODY = 8 * 1024  # a larger body is parsed every time (an agent's long turns rarely repeat)
@@ -39,22 +39,17 @@ def parse_key(
 
 
 class ParsedCache:
+    """The last MAX_PARSED requests parsed, bodies up to MAX_PARSED_BODY."""
+
     def __init__(self, size: int = MAX_PARSED) -> None:
-        self.size = size
-        self._parsed: OrderedDict[ParseKey, Parsed] = OrderedDict()
+        self._parsed: Recent[ParseKey, Parsed] = Recent(size)
 
     def get(self, key: ParseKey) -> Parsed | None:
-        parsed = self._parsed.get(key)
-        if parsed is not None:
-            self._parsed.move_to_end(key)
-        return parsed
+        return self._parsed.get(key)
 
     def put(self, key: ParseKey, parsed: Parsed) -> None:
-        if len(key[-1]) > MAX_PARSED_BODY:
-            return
-        self._parsed[key] = parsed
-        if len(self._parsed) > self.size:
-            self._parsed.popitem(last=False)
+        if len(key[-1]) <= MAX_PARSED_BODY:
+            self._parsed.put(key, parsed)
 
     def __len__(self) -> int:
         return len(self._parsed)
