@@ -81,11 +81,8 @@ class PlanCache:
                 slice_over=SLICE_OVER,
             )
             cached = _Entry(response, template, len(template.body) + len(request.last_message))
-            if template.rest is not None:  # long: played as it renders, never kept
-                template_base = seed_base(seed, scenario, TEMPLATE_NUMBER)
-                swaps = _swaps(api, response, template_base, seed_base(seed, scenario, number))
-                return cached.restamp(swaps)
-            if len(template.body) <= MAX_CACHED_BODY:
+            # a long stream (rest: played as it renders) is never kept, nor a large body
+            if template.rest is None and len(template.body) <= MAX_CACHED_BODY:
                 self._plans[key] = cached
                 self.held_bytes += cached.cost
                 while len(self._plans) > self.size or self.held_bytes > self.max_bytes:
